@@ -1,0 +1,85 @@
+using System.Text.Json.Serialization;
+using Billing.Api.Errors;
+using Billing.Api.Health;
+using Billing.Api.Workspaces;
+using Billing.Storage.Hosting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Billing.Api.Hosting;
+
+public static class BillingApiExtensions
+{
+    public static WebApplicationBuilder AddBillingApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<StorageSettings>().BindConfiguration(StorageSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ClusterSettings>().BindConfiguration(ClusterSettings.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+            ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
+        services.AddExceptionHandler<BillingExceptionHandler>();
+        services.AddValidation();
+        // Unreadable bodies (malformed JSON, wrong types) reach BillingExceptionHandler as exceptions, so they get the
+        // same problem-detail shape, naming the field, as every other 400 (by default they are a bare 400).
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+
+        // Local tokens come from `dotnet user-jwts`, which writes the issuer, audiences and signing key under
+        // Authentication:Schemes:Bearer; production sets Authority (any OIDC issuer) in the same section.
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
+        services.AddAuthorization();
+        services.AddOpenApi();
+
+        services.AddHealthChecks()
+            .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
+            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+
+        var storage = builder.Configuration.GetSection(StorageSettings.Section).Get<StorageSettings>() ?? new StorageSettings();
+        var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+            client.UseAzureTableClustering(o => o.ConnectionString = storage.ConnectionString);
+            client.UseConnectionRetryFilter<RetryUntilClusterIsUp>();
+        });
+        return builder;
+    }
+
+    public static WebApplication UseBillingApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static WebApplication MapBillingApi(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapWorkspacesApi();
+        return app;
+    }
+
+    /// <summary>
+    /// The API may start before the silo (./run.sh starts both): keep retrying the first connection instead of
+    /// failing start-up; /health/ready reports the cluster as unhealthy meanwhile.
+    /// </summary>
+    private sealed class RetryUntilClusterIsUp(ILogger<RetryUntilClusterIsUp> logger, IOptions<ClusterSettings> cluster) : IClientConnectionRetryFilter
+    {
+        public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
+        {
+            logger.LogWarning("No gateway of cluster {ClusterId} answered yet ({Reason}); retrying.", cluster.Value.ClusterId, exception.Message);
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            return !cancellationToken.IsCancellationRequested;
+        }
+    }
+}

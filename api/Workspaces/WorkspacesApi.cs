@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+using Billing.Api.Auth;
+using Billing.Workspaces;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Billing.Api.Workspaces;
+
+/// <summary>The body of <c>POST /workspaces</c>: only what a caller may choose (no owner, type or credits).</summary>
+public sealed record CreateWorkspaceRequest(
+    [property: Required, StringLength(WorkspaceLimits.MaxNameLength, MinimumLength = 1)] string Name);
+
+public static class WorkspacesApi
+{
+    public static IEndpointRouteBuilder MapWorkspacesApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/workspaces").WithTags("Workspaces").RequireAuthorization();
+        group.MapPost("/", Create).WithName("CreateWorkspace");
+        group.MapGet("/{workspaceId}", Get).WithName("GetWorkspace");
+        return routes;
+    }
+
+    /// <summary>W1, C1: a new Standard workspace owned by the caller, with $500 of free credits for 90 days.</summary>
+    private static async Task<Created<WorkspaceView>> Create(CreateWorkspaceRequest request, HttpContext http, IClusterClient cluster)
+    {
+        var id = WorkspaceIds.New();
+        var view = await cluster.GetGrain<IWorkspaceGrain>(id).Create(new CreateWorkspace(request.Name.Trim(), http.User.UserId()));
+        return TypedResults.Created($"/workspaces/{id}", view);
+    }
+
+    /// <summary>Members see the workspace; everyone else gets 404, so ids of other tenants cannot be probed.</summary>
+    private static async Task<Results<Ok<WorkspaceView>, NotFound>> Get(string workspaceId, HttpContext http, IClusterClient cluster)
+    {
+        if (!WorkspaceIds.IsWellFormed(workspaceId))
+            return TypedResults.NotFound();
+        var view = await cluster.GetGrain<IWorkspaceGrain>(workspaceId).GetForMember(http.User.UserId());
+        return view is null ? TypedResults.NotFound() : TypedResults.Ok(view);
+    }
+}

@@ -1,0 +1,20 @@
+namespace Billing.Workspaces;
+
+/// <summary>
+/// One workspace (keyed by its id): its type, its members and their roles, and its shared free-credit grant.
+/// It is the consistency boundary for who may act in the workspace.
+/// </summary>
+public interface IWorkspaceGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Creates the workspace as Standard, owned by <see cref="CreateWorkspace.OwnerUserId"/> (W1), with $500 of
+    /// free credits valid for 90 days from now (C1). Fails with <c>workspace.exists</c> if it was already created.
+    /// </summary>
+    Task<WorkspaceView> Create(CreateWorkspace command);
+
+    /// <summary>The workspace as <paramref name="userId"/> may see it, or null when it does not exist or they are not a member.</summary>
+    Task<WorkspaceView?> GetForMember(string userId);
+
+    /// <summary>The caller's role, or null for a non-member (and for a workspace that does not exist).</summary>
+    Task<WorkspaceRole?> GetRole(string userId);
+}

@@ -1,0 +1,29 @@
+using Billing.Metering;
+
+namespace Billing.Rules;
+
+/// <summary>P1: usage plans. Standard is pay as you go; Enterprise is a contract.</summary>
+public enum UsagePlan
+{
+    Standard = 0,
+    Essential = 1,
+    Advanced = 2,
+    Enterprise = 3,
+}
+
+/// <summary>
+/// B7: the price of one billing session per plan and channel class, from configuration (section <c>RateCard</c>).
+/// Defaults: $0.20 per session on every plan and class (the platform's public Standard price).
+/// </summary>
+public sealed class RateCard
+{
+    public const string Section = "RateCard";
+
+    public const decimal DefaultSessionPriceUsd = 0.20m;
+
+    /// <summary>Prices keyed "Plan:ChannelClass" (e.g. "Standard:Voice"); missing entries fall back to <see cref="DefaultSessionPriceUsd"/>.</summary>
+    public Dictionary<string, decimal> SessionPricesUsd { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public decimal SessionPrice(UsagePlan plan, ChannelClass channelClass) =>
+        SessionPricesUsd.TryGetValue($"{plan}:{channelClass}", out var price) ? price : DefaultSessionPriceUsd;
+}

@@ -1,0 +1,46 @@
+using Billing.Errors;
+using Billing.Rules;
+
+namespace Billing.Workspaces;
+
+public sealed class WorkspaceGrain(
+    [PersistentState("workspace", StorageNames.Billing)] IPersistentState<WorkspaceState> workspace,
+    BillingClock clock) : Grain, IWorkspaceGrain
+{
+    async Task<WorkspaceView> IWorkspaceGrain.Create(CreateWorkspace command)
+    {
+        var name = command.Name?.Trim() ?? "";
+        if (name.Length == 0 || name.Length > WorkspaceLimits.MaxNameLength)
+            throw BillingException.Invalid("name", "workspace.name.invalid", $"A workspace name is 1 to {WorkspaceLimits.MaxNameLength} characters.");
+        if (string.IsNullOrWhiteSpace(command.OwnerUserId))
+            throw BillingException.Invalid("ownerUserId", "workspace.owner.missing", "A workspace needs an owner.");
+        if (workspace.State.IsCreated)
+            throw BillingException.Conflict("workspace.exists", $"Workspace '{this.GetPrimaryKeyString()}' already exists.");
+
+        var now = clock.UtcNow;
+        var state = workspace.State;
+        state.Name = name;
+        state.Type = WorkspaceType.Standard; // W1
+        state.OwnerUserId = command.OwnerUserId;
+        state.CreatedAt = now;
+        state.FreeCredits = FreeCreditRules.ForNewStandardWorkspace(now); // C1
+        state.Members[command.OwnerUserId] = WorkspaceRole.Owner;
+        await workspace.WriteStateAsync();
+
+        return View(WorkspaceRole.Owner);
+    }
+
+    Task<WorkspaceView?> IWorkspaceGrain.GetForMember(string userId) =>
+        Task.FromResult(RoleOf(userId) is { } role ? View(role) : null);
+
+    Task<WorkspaceRole?> IWorkspaceGrain.GetRole(string userId) => Task.FromResult(RoleOf(userId));
+
+    private WorkspaceRole? RoleOf(string userId) =>
+        workspace.State.IsCreated && workspace.State.Members.TryGetValue(userId, out var role) ? role : null;
+
+    private WorkspaceView View(WorkspaceRole callerRole)
+    {
+        var s = workspace.State;
+        return new WorkspaceView(this.GetPrimaryKeyString(), s.Name, s.Type, s.OwnerUserId, s.CreatedAt, s.FreeCredits, callerRole);
+    }
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using Billing.Storage.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+
+namespace Billing.Silo.Hosting;
+
+public static class BillingSiloExtensions
+{
+    /// <summary>
+    /// Hosts the billing silo in this web application: Azure Table clustering, grain storage and reminders on the
+    /// one configured storage account, and the Orleans dashboard. Settings are validated at start-up.
+    /// </summary>
+    public static WebApplicationBuilder AddBillingSilo(this WebApplicationBuilder builder)
+    {
+        var storage = builder.Configuration.GetSection(StorageSettings.Section).Get<StorageSettings>() ?? new StorageSettings();
+        var silo = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
+        Validate(storage);
+        Validate(silo);
+        if (!IPAddress.TryParse(silo.AdvertisedIP, out var advertisedIp))
+            throw new InvalidOperationException($"Orleans:AdvertisedIP '{silo.AdvertisedIP}' is not an IP address.");
+
+        builder.UseOrleans(siloBuilder =>
+        {
+            siloBuilder.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = silo.ClusterId;
+                o.ServiceId = silo.ServiceId;
+            });
+            siloBuilder.ConfigureEndpoints(advertisedIp, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: false);
+            siloBuilder.UseAzureTableClustering(o => o.ConnectionString = storage.ConnectionString);
+            siloBuilder.AddBillingGrains(storage.ConnectionString);
+            siloBuilder.AddDashboard();
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// What every billing silo needs whatever hosts it (the real host or a test cluster): grain storage and
+    /// reminders on Azure Tables, and the clock every billing rule reads (tests register a fake one first).
+    /// </summary>
+    public static ISiloBuilder AddBillingGrains(this ISiloBuilder siloBuilder, string storageConnectionString)
+    {
+        siloBuilder.AddAzureTableGrainStorage(StorageNames.Billing, o => o.ConnectionString = storageConnectionString);
+        siloBuilder.UseAzureTableReminderService(o => o.ConnectionString = storageConnectionString);
+        siloBuilder.Services.TryAddSingleton(BillingClock.System);
+        return siloBuilder;
+    }
+
+    public static WebApplication MapBillingSilo(this WebApplication app)
+    {
+        // The dashboard has no authentication of its own: it is bound to loopback by default (see README).
+        app.MapOrleansDashboard(routePrefix: "/dashboard");
+        app.MapGet("/", () => Results.Redirect("/dashboard"));
+        return app;
+    }
+
+    private static void Validate<T>(T settings) where T : notnull
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(settings, new(settings), results, validateAllProperties: true))
+            throw new InvalidOperationException($"Invalid {typeof(T).Name}: {string.Join("; ", results.Select(r => $"{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"))}");
+    }
+}

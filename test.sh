@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests, provider conformance suites against Azurite, cluster and API tests.
+# Tests start their own in-memory Azurite on a free loopback port; nothing else needs to be running.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -x node_modules/.bin/azurite-table ]; then
+  echo "Installing Azurite (npm ci)..." >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+results_dir="$PWD/TestResults"
+rm -rf "$results_dir"
+dotnet test --solution Orleans.sln -c Release \
+  --results-directory "$results_dir" --report-xunit --report-xunit-filename results.xml "$@"

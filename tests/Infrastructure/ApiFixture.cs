@@ -1,0 +1,77 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Orleans.TestingHost;
+
+namespace Billing.Tests.Infrastructure;
+
+/// <summary>
+/// The real API (its own Orleans client, real JWT validation) in front of a real cluster on Azurite. The API
+/// finds the cluster the production way: through the Azure Table membership table.
+/// </summary>
+public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private const string Issuer = "billing-tests";
+    private const string Audience = "billing-api";
+    private readonly SymmetricSecurityKey _signingKey = new(Encoding.UTF8.GetBytes(Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")));
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public WebApplicationFactory<Billing.Api.ApiEntryPoint> Api { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1);
+        Api = new WebApplicationFactory<Billing.Api.ApiEntryPoint>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Testing");
+            web.UseSetting("Storage:ConnectionString", azurite.ConnectionString);
+            web.UseSetting("Orleans:ClusterId", Cluster.Options.ClusterId);
+            web.UseSetting("Orleans:ServiceId", Cluster.Options.ServiceId);
+            web.ConfigureTestServices(services =>
+                services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
+                {
+                    o.TokenValidationParameters.ValidIssuer = Issuer;
+                    o.TokenValidationParameters.ValidAudience = Audience;
+                    o.TokenValidationParameters.IssuerSigningKey = _signingKey;
+                }));
+        });
+        _ = Api.Server; // start the host (and its Orleans client) now, not inside the first test
+    }
+
+    /// <summary>An HTTP client whose bearer token names <paramref name="userId"/> as its <c>sub</c>.</summary>
+    public HttpClient ClientFor(string userId)
+    {
+        var client = Api.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(userId));
+        return client;
+    }
+
+    public HttpClient AnonymousClient() => Api.CreateClient();
+
+    public string TokenFor(string userId) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    {
+        Issuer = Issuer,
+        Audience = Audience,
+        Subject = new ClaimsIdentity([new Claim("sub", userId)]),
+        Expires = DateTime.UtcNow.AddHours(1),
+        SigningCredentials = new SigningCredentials(_signingKey, SecurityAlgorithms.HmacSha256),
+    });
+
+    public async ValueTask DisposeAsync()
+    {
+        await Api.DisposeAsync();
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
