@@ -18,14 +18,18 @@ pids=()
 stop_all() {
   trap - INT TERM EXIT
   echo; echo "Stopping..."
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # The API and the silo first (the silo marks itself dead in the membership table on the way out), Azurite last.
+  # Azurite saves its on-disk database only on SIGINT (SIGTERM would lose the last seconds of writes).
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    if [ "$i" -eq 0 ]; then kill -INT "${pids[$i]}" 2>/dev/null || true; else kill "${pids[$i]}" 2>/dev/null || true; fi
+    wait "${pids[$i]}" 2>/dev/null || true
+  done
 }
 trap stop_all INT TERM EXIT
 
-wait_for() { # url, name
+wait_for() { # url, name: any HTTP answer means the process is serving (Azurite answers 403 to an unsigned call)
   for _ in $(seq 1 240); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    if curl -sS -o /dev/null "$1" 2>/dev/null; then return 0; fi
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || { echo "$2 exited; see its output above." >&2; exit 1; }; done
     sleep 0.5
   done
@@ -36,14 +40,14 @@ mkdir -p .data/azurite .data/logs
 node_modules/.bin/azurite-table --location .data/azurite --tableHost 127.0.0.1 --tablePort "$AZURITE_PORT" \
   --skipApiVersionCheck --disableTelemetry --silent &
 pids+=($!)
-wait_for "http://127.0.0.1:${AZURITE_PORT}/devstoreaccount1/Tables" "Azurite" || true
+wait_for "http://127.0.0.1:${AZURITE_PORT}/devstoreaccount1/Tables" "Azurite"
 
 dotnet build Orleans.sln -c Release -v quiet -nologo
-dotnet silo/bin/Release/net10.0/Billing.Silo.dll --urls "$SILO_URL" --contentRoot silo &
+dotnet silo/bin/Release/net10.0/Billing.Silo.dll --urls "$SILO_URL" --contentRoot "$PWD/silo" &
 pids+=($!)
 wait_for "$SILO_URL/dashboard" "Silo"
 
-dotnet api/bin/Release/net10.0/Billing.Api.dll --urls "$API_URL" --contentRoot api --environment Development &
+dotnet api/bin/Release/net10.0/Billing.Api.dll --urls "$API_URL" --contentRoot "$PWD/api" --environment Development &
 pids+=($!)
 wait_for "$API_URL/health/live" "API"
 
