@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Billing.Api.Errors;
 using Billing.Api.Health;
+using Billing.Api.Apps;
 using Billing.Api.Workspaces;
 using Billing.Storage.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -66,6 +67,7 @@ public static class BillingApiExtensions
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapWorkspacesApi();
+        app.MapAppsApi();
         return app;
     }
 

@@ -1,15 +1,7 @@
+using Billing.Apps;
 using Billing.Metering;
 
 namespace Billing.Rules;
-
-/// <summary>P1: usage plans. Standard is pay as you go; Enterprise is a contract.</summary>
-public enum UsagePlan
-{
-    Standard = 0,
-    Essential = 1,
-    Advanced = 2,
-    Enterprise = 3,
-}
 
 /// <summary>
 /// B7: the price of one billing session per plan and channel class, from configuration (section <c>RateCard</c>).

@@ -1,3 +1,4 @@
+using Billing.Apps;
 using Billing.Rules;
 
 namespace Billing.Tests.Rules;

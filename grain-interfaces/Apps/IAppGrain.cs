@@ -1,0 +1,14 @@
+namespace Billing.Apps;
+
+/// <summary>
+/// One app (keyed by its id): the workspace it belongs to, its product, plan and seat model. Metering reads it
+/// to know whom to bill; the workspace owns who may see it.
+/// </summary>
+public interface IAppGrain : IGrainWithStringKey
+{
+    /// <summary>Registers the app. Fails with <c>app.exists</c> if it was already created.</summary>
+    Task<AppView> Create(CreateApp command);
+
+    /// <summary>The app, or null when it does not exist.</summary>
+    Task<AppView?> Get();
+}
