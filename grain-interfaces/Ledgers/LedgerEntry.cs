@@ -10,10 +10,14 @@ public enum LedgerEntryKind
     Expiry = 4,
     Refund = 5,
     Adjustment = 6,
+
+    /// <summary>Free credits moved from the workspace pool to an app's free-credit lease (negative in the pool, positive in the app).</summary>
+    Lease = 7,
 }
 
 /// <summary>
-/// One append-only ledger line (C7). <see cref="AmountUsd"/> is signed (charges and expiries negative);
+/// One append-only ledger line (C7) of one balance (<see cref="Account"/>, e.g. an app's <c>paid</c> wallet or its
+/// <c>free</c> credits). <see cref="AmountUsd"/> is signed (charges and expiries negative);
 /// <see cref="BalanceAfterUsd"/> is the running sum of the ledger up to and including this line.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("billing.ledgers.entry")]
@@ -26,7 +30,8 @@ public sealed record LedgerEntry(
     [property: Id(5)] string Cause,
     [property: Id(6)] string? Reason,
     [property: Id(7)] string? IdempotencyKey,
-    [property: Id(8)] string? Reference);
+    [property: Id(8)] string? Reference,
+    [property: Id(9)] string Account);
 
 [GenerateSerializer, Immutable, Alias("billing.ledgers.page")]
 public sealed record LedgerPage(

@@ -17,4 +17,16 @@ public interface IWorkspaceGrain : IGrainWithStringKey
 
     /// <summary>The caller's role, or null for a non-member (and for a workspace that does not exist).</summary>
     Task<WorkspaceRole?> GetRole(string userId);
+
+    /// <summary>The free-credit grant of the workspace (C1), or null when it has none (not created, or Enterprise).</summary>
+    /// <remarks>A read that interleaves: the pool asks for it while <see cref="Create"/> waits for the pool.</remarks>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<FreeCreditGrant?> GetFreeCreditGrant();
+
+    /// <summary>C4: the order in which the apps' charges take paid and free credits.</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<ConsumptionOrder> GetConsumptionOrder();
+
+    /// <summary>C4: changes the consumption order; it applies to charges from then on.</summary>
+    Task SetConsumptionOrder(ConsumptionOrder order);
 }

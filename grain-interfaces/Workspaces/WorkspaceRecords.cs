@@ -7,6 +7,16 @@ public enum WorkspaceType
     Enterprise = 1,
 }
 
+/// <summary>C4: which balance pays first. One explicit setting per workspace.</summary>
+public enum ConsumptionOrder
+{
+    /// <summary>The app's paid balance first, the workspace's free credits back it up (the seed's emails).</summary>
+    PaidFirst = 0,
+
+    /// <summary>Free credits first, so that they are not lost to expiry (the public usage-plans page).</summary>
+    FreeFirst = 1,
+}
+
 /// <summary>W2: workspace roles.</summary>
 public enum WorkspaceRole
 {
@@ -41,4 +51,5 @@ public sealed record WorkspaceView(
     [property: Id(3)] string OwnerUserId,
     [property: Id(4)] DateTimeOffset CreatedAt,
     [property: Id(5)] FreeCreditGrant? FreeCredits,
-    [property: Id(6)] WorkspaceRole CallerRole);
+    [property: Id(6)] WorkspaceRole CallerRole,
+    [property: Id(7)] ConsumptionOrder ConsumptionOrder = ConsumptionOrder.PaidFirst);

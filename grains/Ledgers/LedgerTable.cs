@@ -5,13 +5,14 @@ using Billing.Storage.Shared;
 namespace Billing.Ledgers;
 
 /// <summary>
-/// The layout of ledgers in the <c>Ledgers</c> table. One partition per ledger holds, so that a single entity
-/// group transaction can change them together:
+/// The layout of ledger books in the <c>Ledgers</c> table. One partition per book holds, so that one entity-group
+/// transaction can change them together:
 /// <list type="bullet">
-/// <item><c>head</c>: the balance and the next sequence number (its ETag guards against a second writer);</item>
-/// <item><c>e{seq:D19}</c>: the entries, append-only, in order;</item>
-/// <item><c>k{key}</c>: one marker per idempotency key, naming the entry it produced.</item>
+/// <item><c>head</c>: every balance of the book and its last sequence number (its ETag guards against a second writer);</item>
+/// <item><c>e{account}_{seq:D19}</c>: the entries of one balance, append-only, in order;</item>
+/// <item><c>k{key}</c>: one marker per idempotency key, naming the entries it produced.</item>
 /// </list>
+/// Amounts are stored as invariant decimal strings: Azure Tables have no decimal type and a double would not be exact.
 /// </summary>
 public static class LedgerTable
 {
@@ -19,10 +20,12 @@ public static class LedgerTable
     public const string HeadRowKey = "head";
     private const string EntryPrefix = "e";
     private const string KeyPrefix = "k";
+    private const string BalancePrefix = "Bal_";
+    private const string SeqPrefix = "Seq_";
 
-    public static string PartitionKey(string ledgerId) => TableKeys.Escape(ledgerId);
+    public static string PartitionKey(string bookId) => TableKeys.Escape(bookId);
 
-    public static string EntryRowKey(long seq) => EntryPrefix + seq.ToString("D19", CultureInfo.InvariantCulture);
+    public static string EntryRowKey(string account, long seq) => $"{EntryPrefix}{account}_{seq.ToString("D19", CultureInfo.InvariantCulture)}";
 
     public static string MarkerRowKey(string idempotencyKey) => KeyPrefix + TableKeys.Escape(idempotencyKey);
 
@@ -30,8 +33,40 @@ public static class LedgerTable
 
     public static decimal Money(string? stored) => stored is null ? 0m : decimal.Parse(stored, NumberStyles.Number, CultureInfo.InvariantCulture);
 
-    public static TableEntity ToEntity(string partitionKey, LedgerEntry entry) => new(partitionKey, EntryRowKey(entry.Seq))
+    public static TableEntity Head(string partitionKey, IReadOnlyDictionary<string, decimal> balances, IReadOnlyDictionary<string, long> lastSeqs)
     {
+        var head = new TableEntity(partitionKey, HeadRowKey);
+        foreach (var (account, balance) in balances)
+        {
+            head[BalancePrefix + account] = Money(balance);
+            head[SeqPrefix + account] = lastSeqs.GetValueOrDefault(account);
+        }
+
+        return head;
+    }
+
+    public static IEnumerable<(string Account, decimal Balance, long LastSeq)> ReadHead(TableEntity head) =>
+        head.Keys.Where(k => k.StartsWith(BalancePrefix, StringComparison.Ordinal)).Select(k =>
+        {
+            var account = k[BalancePrefix.Length..];
+            return (account, Money(head.GetString(k)), head.GetInt64(SeqPrefix + account) ?? 0);
+        });
+
+    public static TableEntity Marker(string partitionKey, string idempotencyKey, IEnumerable<LedgerEntry> entries) => new(partitionKey, MarkerRowKey(idempotencyKey))
+    {
+        ["Entries"] = string.Join(';', entries.Select(e => $"{e.Account}:{e.Seq.ToString(CultureInfo.InvariantCulture)}")),
+    };
+
+    public static IEnumerable<(string Account, long Seq)> ReadMarker(TableEntity marker) =>
+        (marker.GetString("Entries") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(part =>
+        {
+            var colon = part.LastIndexOf(':');
+            return (part[..colon], long.Parse(part.AsSpan(colon + 1), CultureInfo.InvariantCulture));
+        });
+
+    public static TableEntity ToEntity(string partitionKey, LedgerEntry entry) => new(partitionKey, EntryRowKey(entry.Account, entry.Seq))
+    {
+        ["Account"] = entry.Account,
         ["Seq"] = entry.Seq,
         ["Kind"] = entry.Kind.ToString(),
         ["AmountUsd"] = Money(entry.AmountUsd),
@@ -52,13 +87,13 @@ public static class LedgerTable
         e.GetString("Cause") ?? "",
         e.GetString("Reason"),
         e.GetString("IdempotencyKey"),
-        e.GetString("Reference"));
+        e.GetString("Reference"),
+        e.GetString("Account") ?? "");
 
-    /// <summary>Entries after <paramref name="afterSeq"/> in order, at most <paramref name="limit"/>.</summary>
-    public static async Task<LedgerPage> ReadPageAsync(TableClient table, string ledgerId, long afterSeq, int limit, CancellationToken cancellationToken = default)
+    /// <summary>Entries of one balance after <paramref name="afterSeq"/> in order, at most <paramref name="limit"/>.</summary>
+    public static async Task<LedgerPage> ReadPageAsync(TableClient table, string bookId, string account, long afterSeq, int limit, CancellationToken cancellationToken = default)
     {
-        var pk = PartitionKey(ledgerId);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey gt {EntryRowKey(afterSeq)} and RowKey lt {"f"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(bookId)} and RowKey gt {EntryRowKey(account, afterSeq)} and RowKey lt {AccountUpperBound(account)}");
         var entries = new List<LedgerEntry>(limit);
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit + 1, 1000), cancellationToken: cancellationToken))
         {
@@ -70,11 +105,23 @@ public static class LedgerTable
         return new LedgerPage(entries, null);
     }
 
-    /// <summary>Every entry of a ledger, streamed; for audits and for the invariant balance = sum of ledger.</summary>
-    public static async IAsyncEnumerable<LedgerEntry> ReadAllAsync(TableClient table, string ledgerId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Every entry of one balance, streamed in order: for audits and for the invariant balance = sum of ledger.</summary>
+    public static async IAsyncEnumerable<LedgerEntry> ReadAllAsync(TableClient table, string bookId, string account, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(ledgerId)} and RowKey gt {EntryPrefix} and RowKey lt {"f"}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(bookId)} and RowKey gt {EntryRowKey(account, 0)} and RowKey lt {AccountUpperBound(account)}");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             yield return ToEntry(entity);
     }
+
+    /// <summary>The balances of a book as stored in its head row (zero for a book never written).</summary>
+    public static async Task<IReadOnlyDictionary<string, decimal>> ReadBalancesAsync(TableClient table, string bookId, CancellationToken cancellationToken = default)
+    {
+        var head = await table.GetEntityIfExistsAsync<TableEntity>(PartitionKey(bookId), HeadRowKey, cancellationToken: cancellationToken);
+        return head.HasValue && head.Value is { } row
+            ? ReadHead(row).ToDictionary(h => h.Account, h => h.Balance, StringComparer.Ordinal)
+            : new Dictionary<string, decimal>(StringComparer.Ordinal);
+    }
+
+    // '`' follows '_' in ASCII: every entry key of the account sorts below "e{account}`".
+    private static string AccountUpperBound(string account) => $"{EntryPrefix}{account}`";
 }

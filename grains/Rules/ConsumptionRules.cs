@@ -1,14 +1,6 @@
+using Billing.Workspaces;
+
 namespace Billing.Rules;
-
-/// <summary>C4: which balance pays first. One explicit setting per workspace.</summary>
-public enum ConsumptionOrder
-{
-    /// <summary>The app's paid balance first, the workspace's free credits back it up (the seed's emails).</summary>
-    PaidFirst = 0,
-
-    /// <summary>Free credits first, so that they are not lost to expiry (the public usage-plans page).</summary>
-    FreeFirst = 1,
-}
 
 /// <summary>How one charge is paid: from the paid wallet and from the free pool. Both zero when not covered.</summary>
 public readonly record struct ChargeSplit(decimal FromPaid, decimal FromFree)

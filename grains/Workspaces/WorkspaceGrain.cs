@@ -1,5 +1,6 @@
 using Billing.Errors;
 using Billing.Rules;
+using Billing.Wallets;
 
 namespace Billing.Workspaces;
 
@@ -27,6 +28,9 @@ public sealed class WorkspaceGrain(
         state.Members[command.OwnerUserId] = WorkspaceRole.Owner;
         await workspace.WriteStateAsync();
 
+        // Posts the grant to the pool's ledger and arms the expiry reminder (C1, C2). Should this call fail, the pool
+        // does it on first use: the grant is recorded in this state, and the pool reads it from here.
+        await GrainFactory.GetGrain<IFreeCreditPoolGrain>(this.GetPrimaryKeyString()).EnsureGranted();
         return View(WorkspaceRole.Owner);
     }
 
@@ -35,12 +39,26 @@ public sealed class WorkspaceGrain(
 
     Task<WorkspaceRole?> IWorkspaceGrain.GetRole(string userId) => Task.FromResult(RoleOf(userId));
 
+    Task<FreeCreditGrant?> IWorkspaceGrain.GetFreeCreditGrant() => Task.FromResult(workspace.State.FreeCredits);
+
+    Task<ConsumptionOrder> IWorkspaceGrain.GetConsumptionOrder() => Task.FromResult(workspace.State.ConsumptionOrder);
+
+    async Task IWorkspaceGrain.SetConsumptionOrder(ConsumptionOrder order)
+    {
+        if (!Enum.IsDefined(order))
+            throw BillingException.Invalid("consumptionOrder", "workspace.consumption-order.invalid", "The consumption order is PaidFirst or FreeFirst.");
+        if (!workspace.State.IsCreated)
+            throw BillingException.NotFound("workspace.not-found", $"Workspace '{this.GetPrimaryKeyString()}' was not found.");
+        workspace.State.ConsumptionOrder = order;
+        await workspace.WriteStateAsync();
+    }
+
     private WorkspaceRole? RoleOf(string userId) =>
         workspace.State.IsCreated && workspace.State.Members.TryGetValue(userId, out var role) ? role : null;
 
     private WorkspaceView View(WorkspaceRole callerRole)
     {
         var s = workspace.State;
-        return new WorkspaceView(this.GetPrimaryKeyString(), s.Name, s.Type, s.OwnerUserId, s.CreatedAt, s.FreeCredits, callerRole);
+        return new WorkspaceView(this.GetPrimaryKeyString(), s.Name, s.Type, s.OwnerUserId, s.CreatedAt, s.FreeCredits, callerRole, s.ConsumptionOrder);
     }
 }

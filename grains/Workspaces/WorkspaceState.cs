@@ -12,5 +12,7 @@ public sealed class WorkspaceState
     /// <summary>Members by user id (the token's <c>sub</c>), the owner included.</summary>
     [Id(5)] public Dictionary<string, WorkspaceRole> Members { get; set; } = new(StringComparer.Ordinal);
 
+    [Id(6)] public ConsumptionOrder ConsumptionOrder { get; set; }
+
     public bool IsCreated => OwnerUserId.Length > 0;
 }

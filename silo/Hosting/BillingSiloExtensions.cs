@@ -1,4 +1,8 @@
 using System.Net;
+using Azure.Data.Tables;
+using Billing;
+using Billing.Metering;
+using Microsoft.Extensions.Options;
 using Billing.Storage.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
@@ -45,6 +49,12 @@ public static class BillingSiloExtensions
         siloBuilder.AddAzureTableGrainStorage(StorageNames.Billing, o => o.ConnectionString = storageConnectionString);
         siloBuilder.UseAzureTableReminderService(o => o.ConnectionString = storageConnectionString);
         siloBuilder.Services.TryAddSingleton(BillingClock.System);
+        siloBuilder.Services.AddSingleton(new BillingTables(new TableServiceClient(storageConnectionString)));
+        siloBuilder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<BillingTables>());
+        siloBuilder.Services.AddOptions<MeteringOptions>()
+            .BindConfiguration(MeteringOptions.Section)
+            .ValidateOnStart();
+        siloBuilder.Services.AddSingleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>();
         return siloBuilder;
     }
 
@@ -54,6 +64,13 @@ public static class BillingSiloExtensions
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard"));
         return app;
+    }
+
+    /// <summary>Names every wrong Metering setting, so a misconfigured silo refuses to start with a useful message.</summary>
+    private sealed class MeteringOptionsValidator : IValidateOptions<MeteringOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, MeteringOptions options) =>
+            options.Problems().ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
     }
 
     private static void Validate<T>(T settings) where T : notnull

@@ -22,7 +22,7 @@ public static class BillingTestCluster
     // clock reaches them through this registry, keyed by an id passed in configuration.
     private static readonly ConcurrentDictionary<string, FakeTimeProvider> Clocks = new();
 
-    public static async Task<TestCluster> StartAsync(AzuriteFixture azurite, FakeTimeProvider clock, short silos = 2)
+    public static async Task<TestCluster> StartAsync(AzuriteFixture azurite, FakeTimeProvider clock, short silos = 2, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var clockId = Guid.NewGuid().ToString("N");
         Clocks[clockId] = clock;
@@ -37,7 +37,7 @@ public static class BillingTestCluster
         {
             ["Storage:ConnectionString"] = azurite.ConnectionString,
             [ClockKey] = clockId,
-        }));
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
 

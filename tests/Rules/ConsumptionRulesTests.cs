@@ -1,5 +1,6 @@
 using Billing.Apps;
 using Billing.Rules;
+using Billing.Workspaces;
 
 namespace Billing.Tests.Rules;
 
@@ -26,7 +27,7 @@ public sealed class ConsumptionRulesTests
     [Fact]
     public void Rate_card_defaults_to_20_cents_and_reads_overrides_B7()
     {
-        var card = new RateCard { SessionPricesUsd = { ["Advanced:Voice"] = 0.35m } };
+        var card = new RateCard { SessionPricesUsd = { [UsagePlan.Advanced] = new() { [Billing.Metering.ChannelClass.Voice] = 0.35m } } };
 
         Assert.Equal(0.20m, card.SessionPrice(UsagePlan.Standard, Billing.Metering.ChannelClass.Chat));
         Assert.Equal(0.35m, card.SessionPrice(UsagePlan.Advanced, Billing.Metering.ChannelClass.Voice));

@@ -1,0 +1,396 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace Billing.Ledgers;
+
+/// <summary>One line of a posting: an amount for one balance of the book.</summary>
+public sealed record Leg(string Account, LedgerEntryKind Kind, decimal AmountUsd);
+
+/// <summary>
+/// A change asked of a book: one or more legs applied together or not at all (a charge split between an app's
+/// paid and free balances is one posting, C4). <see cref="IdempotencyKey"/> makes a retried posting a replay.
+/// </summary>
+public sealed record Posting(
+    IReadOnlyList<Leg> Legs,
+    DateTimeOffset At,
+    string Cause,
+    string? Reason = null,
+    string? IdempotencyKey = null,
+    string? Reference = null)
+{
+    public static Posting OneLeg(string account, LedgerEntryKind kind, decimal amountUsd, DateTimeOffset at, string cause, string? reason = null, string? idempotencyKey = null, string? reference = null) =>
+        new([new Leg(account, kind, amountUsd)], at, cause, reason, idempotencyKey, reference);
+}
+
+public enum PostingStatus
+{
+    /// <summary>Appended now.</summary>
+    Applied = 0,
+
+    /// <summary>The idempotency key was posted before: <see cref="PostingResult.Entries"/> are the first posting's entries.</summary>
+    Replayed = 1,
+
+    /// <summary>A leg would take its balance below zero (C6); nothing was written.</summary>
+    Insufficient = 2,
+}
+
+public sealed record PostingResult(PostingStatus Status, IReadOnlyList<LedgerEntry> Entries)
+{
+    public decimal AmountOf(string account) => Entries.Where(e => e.Account == account).Sum(e => e.AmountUsd);
+}
+
+/// <summary>
+/// A set of balances (accounts) with their append-only ledgers in one table partition, persisted with group
+/// commit (C6, C7). Postings that arrive while a write is in flight go together into the next entity-group
+/// transaction, with the head row (every balance and its last sequence number) in the same transaction. So:
+/// a stored balance always equals the sum of its stored entries; a posting is acknowledged only once durable;
+/// a busy book costs one storage write per batch, not per posting; and the legs of one posting (a split
+/// charge) commit atomically.
+/// </summary>
+/// <remarks>
+/// Owned by one grain activation, which must be reentrant for batching to happen. The head row's ETag makes a
+/// second (zombie) writer fail instead of overwriting. After a storage failure whose outcome is unknown the
+/// book is <see cref="IsFaulted"/>: the owner deactivates and the next activation reloads the truth, where the
+/// idempotency markers turn the callers' retries into replays.
+/// </remarks>
+public sealed class LedgerBook
+{
+    /// <summary>Azure's limit on the actions of one entity-group transaction.</summary>
+    private const int MaxActionsPerTransaction = 100;
+
+    /// <summary>Idempotency keys answered from memory; older keys are answered from their stored markers.</summary>
+    private const int RecentKeyCapacity = 4096;
+
+    private readonly TableClient _table;
+    private readonly string _partitionKey;
+    private readonly object _gate = new();
+    private readonly Queue<Pending> _queue = new();
+    private readonly Dictionary<string, Pending> _queuedByKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<LedgerEntry>> _recent = new(StringComparer.Ordinal);
+    private readonly Queue<string> _recentOrder = new();
+    private readonly Dictionary<string, decimal> _balances = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _lastSeqs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, decimal> _reservedDebits = new(StringComparer.Ordinal);
+    private ETag _headETag;
+    private bool _headExists;
+    private Task? _flushing;
+
+    private LedgerBook(TableClient table, string bookId)
+    {
+        _table = table;
+        BookId = bookId;
+        _partitionKey = LedgerTable.PartitionKey(bookId);
+    }
+
+    public string BookId { get; }
+
+    public bool IsFaulted { get; private set; }
+
+    public static async Task<LedgerBook> LoadAsync(TableClient table, string bookId, CancellationToken cancellationToken = default)
+    {
+        var book = new LedgerBook(table, bookId);
+        var head = await table.GetEntityIfExistsAsync<TableEntity>(book._partitionKey, LedgerTable.HeadRowKey, cancellationToken: cancellationToken);
+        if (head.HasValue && head.Value is { } row)
+        {
+            book._headExists = true;
+            book._headETag = row.ETag;
+            foreach (var (account, balance, lastSeq) in LedgerTable.ReadHead(row))
+            {
+                book._balances[account] = balance;
+                book._lastSeqs[account] = lastSeq;
+            }
+        }
+
+        return book;
+    }
+
+    /// <summary>The durable balance of <paramref name="account"/>: the sum of its stored entries.</summary>
+    public decimal Balance(string account)
+    {
+        lock (_gate)
+            return _balances.GetValueOrDefault(account);
+    }
+
+    /// <summary>What a new debit of <paramref name="account"/> may take: the durable balance less debits waiting to be written.</summary>
+    public decimal Available(string account)
+    {
+        lock (_gate)
+            return _balances.GetValueOrDefault(account) + _reservedDebits.GetValueOrDefault(account);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="posting"/> once it is durable. A leg that would take its balance below zero refuses
+    /// the whole posting without a write (C6); a posting whose idempotency key was seen before answers the first
+    /// posting's entries.
+    /// </summary>
+    public async Task<PostingResult> PostAsync(Posting posting)
+    {
+        ArgumentNullException.ThrowIfNull(posting);
+        if (posting.Legs.Count == 0 || posting.Legs.Select(l => l.Account).Distinct(StringComparer.Ordinal).Count() != posting.Legs.Count)
+            throw new ArgumentException("A posting has at least one leg and at most one per account.", nameof(posting));
+        if (IsFaulted)
+            throw new InvalidOperationException($"Ledger book {BookId} must be reloaded after a failed write.");
+
+        Pending pending;
+        Task<PostingResult>? joined = null;
+        var insufficient = false;
+        lock (_gate)
+        {
+            if (posting.IdempotencyKey is { } key)
+            {
+                if (_recent.TryGetValue(key, out var earlier))
+                    return new PostingResult(PostingStatus.Replayed, earlier);
+                if (_queuedByKey.TryGetValue(key, out var queued))
+                    joined = queued.Completion.Task;
+            }
+
+            if (joined is null)
+                insufficient = posting.Legs.Any(l => l.AmountUsd < 0 && AvailableUnlocked(l.Account) + l.AmountUsd < 0);
+
+            pending = new Pending(posting);
+            if (joined is null && !insufficient)
+            {
+                _queue.Enqueue(pending);
+                if (posting.IdempotencyKey is { } k)
+                    _queuedByKey[k] = pending;
+                Reserve(posting, +1);
+                _flushing ??= FlushAsync();
+            }
+        }
+
+        if (joined is not null)
+        {
+            var first = await joined;
+            return first.Status == PostingStatus.Applied ? first with { Status = PostingStatus.Replayed } : first;
+        }
+
+        if (insufficient)
+        {
+            // The key may belong to a posting applied before this activation: replay it rather than refuse it.
+            if (posting.IdempotencyKey is { } key && await ReadMarkedEntriesAsync(key) is { } stored)
+                return new PostingResult(PostingStatus.Replayed, Remember(key, stored));
+            return new PostingResult(PostingStatus.Insufficient, []);
+        }
+
+        return await pending.Completion.Task;
+    }
+
+    /// <summary>The entries an idempotency key produced, from memory or storage; null when it was never posted.</summary>
+    public async Task<IReadOnlyList<LedgerEntry>?> FindAsync(string idempotencyKey)
+    {
+        lock (_gate)
+        {
+            if (_recent.TryGetValue(idempotencyKey, out var recent))
+                return recent;
+        }
+
+        return await ReadMarkedEntriesAsync(idempotencyKey);
+    }
+
+    private decimal AvailableUnlocked(string account) =>
+        _balances.GetValueOrDefault(account) + _reservedDebits.GetValueOrDefault(account);
+
+    private void Reserve(Posting posting, int sign)
+    {
+        foreach (var leg in posting.Legs.Where(l => l.AmountUsd < 0))
+            _reservedDebits[leg.Account] = _reservedDebits.GetValueOrDefault(leg.Account) + (sign * leg.AmountUsd);
+    }
+
+    private async Task FlushAsync()
+    {
+        // Let the callers of this moment join the first transaction: that is the group commit.
+        await Task.Yield();
+        while (true)
+        {
+            List<Pending> batch;
+            lock (_gate)
+            {
+                if (_queue.Count == 0)
+                {
+                    _flushing = null;
+                    return;
+                }
+
+                batch = [];
+                var actions = 1; // the head row
+                while (_queue.TryPeek(out var next) && (batch.Count == 0 || actions + next.ActionCount <= MaxActionsPerTransaction))
+                {
+                    actions += next.ActionCount;
+                    batch.Add(_queue.Dequeue());
+                }
+            }
+
+            await WriteAsync(batch);
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        while (batch.Count > 0)
+        {
+            var prepared = Prepare(batch);
+            try
+            {
+                var response = await _table.SubmitTransactionAsync(prepared.Actions);
+                lock (_gate)
+                {
+                    _headETag = response.Value[^1].Headers.ETag ?? _headETag;
+                    _headExists = true;
+                    foreach (var (account, balance) in prepared.Balances)
+                        _balances[account] = balance;
+                    foreach (var (account, seq) in prepared.LastSeqs)
+                        _lastSeqs[account] = seq;
+                    for (var i = 0; i < batch.Count; i++)
+                        Settle(batch[i], new PostingResult(PostingStatus.Applied, prepared.Entries[i]));
+                }
+
+                return;
+            }
+            catch (TableTransactionFailedException e) when (e.Status == 409 && e.FailedTransactionActionIndex is { } failed && prepared.MarkerOwners.TryGetValue(failed, out var duplicate))
+            {
+                // A marker already exists: that posting was applied before this activation. Answer it with the stored
+                // entries and write the rest again (the failed transaction changed nothing).
+                var replay = batch[duplicate];
+                batch.RemoveAt(duplicate);
+                var key = replay.Posting.IdempotencyKey!;
+                var stored = await ReadMarkedEntriesAsync(key);
+                lock (_gate)
+                {
+                    if (stored is null)
+                        Fail(replay, new InvalidOperationException($"Ledger book {BookId}: marker without entries for key '{key}'."));
+                    else
+                        Settle(replay, new PostingResult(PostingStatus.Replayed, stored));
+                }
+            }
+            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or OperationCanceledException or HttpRequestException)
+            {
+                // The outcome is unknown (a timeout may have committed): stop and let the next activation reload.
+                lock (_gate)
+                {
+                    IsFaulted = true;
+                    foreach (var pending in batch)
+                        Fail(pending, e);
+                    while (_queue.TryDequeue(out var queued))
+                        Fail(queued, e);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private PreparedBatch Prepare(List<Pending> batch)
+    {
+        Dictionary<string, decimal> balances;
+        Dictionary<string, long> seqs;
+        ETag headETag;
+        bool headExists;
+        lock (_gate)
+        {
+            balances = new(_balances, StringComparer.Ordinal);
+            seqs = new(_lastSeqs, StringComparer.Ordinal);
+            headETag = _headETag;
+            headExists = _headExists;
+        }
+
+        var actions = new List<TableTransactionAction>();
+        var entries = new List<IReadOnlyList<LedgerEntry>>(batch.Count);
+        var markerOwners = new Dictionary<int, int>();
+        for (var b = 0; b < batch.Count; b++)
+        {
+            var p = batch[b].Posting;
+            var posted = new List<LedgerEntry>(p.Legs.Count);
+            foreach (var leg in p.Legs)
+            {
+                var seq = seqs[leg.Account] = seqs.GetValueOrDefault(leg.Account) + 1;
+                var balance = balances[leg.Account] = balances.GetValueOrDefault(leg.Account) + leg.AmountUsd;
+                var entry = new LedgerEntry(seq, leg.Kind, leg.AmountUsd, balance, p.At, p.Cause, p.Reason, p.IdempotencyKey, p.Reference, leg.Account);
+                posted.Add(entry);
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, LedgerTable.ToEntity(_partitionKey, entry)));
+            }
+
+            if (p.IdempotencyKey is { } key)
+            {
+                markerOwners[actions.Count] = b;
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, LedgerTable.Marker(_partitionKey, key, posted)));
+            }
+
+            entries.Add(posted);
+        }
+
+        var head = LedgerTable.Head(_partitionKey, balances, seqs);
+        actions.Add(headExists
+            ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, head, headETag)
+            : new TableTransactionAction(TableTransactionActionType.Add, head));
+        return new PreparedBatch(actions, entries, balances, seqs, markerOwners);
+    }
+
+    private async Task<IReadOnlyList<LedgerEntry>?> ReadMarkedEntriesAsync(string idempotencyKey)
+    {
+        var marker = await _table.GetEntityIfExistsAsync<TableEntity>(_partitionKey, LedgerTable.MarkerRowKey(idempotencyKey));
+        if (!marker.HasValue || marker.Value is not { } row)
+            return null;
+        var entries = new List<LedgerEntry>();
+        foreach (var (account, seq) in LedgerTable.ReadMarker(row))
+        {
+            var entry = await _table.GetEntityIfExistsAsync<TableEntity>(_partitionKey, LedgerTable.EntryRowKey(account, seq));
+            if (!entry.HasValue || entry.Value is null)
+                return null;
+            entries.Add(LedgerTable.ToEntry(entry.Value));
+        }
+
+        return entries;
+    }
+
+    private void Settle(Pending pending, PostingResult result)
+    {
+        Release(pending);
+        if (pending.Posting.IdempotencyKey is { } key)
+            Remember(key, result.Entries);
+        pending.Completion.TrySetResult(result);
+    }
+
+    private void Fail(Pending pending, Exception e)
+    {
+        Release(pending);
+        pending.Completion.TrySetException(e);
+    }
+
+    private void Release(Pending pending)
+    {
+        Reserve(pending.Posting, -1);
+        if (pending.Posting.IdempotencyKey is { } key)
+            _queuedByKey.Remove(key);
+    }
+
+    private IReadOnlyList<LedgerEntry> Remember(string key, IReadOnlyList<LedgerEntry> entries)
+    {
+        lock (_gate)
+        {
+            if (_recent.TryAdd(key, entries))
+            {
+                _recentOrder.Enqueue(key);
+                if (_recentOrder.Count > RecentKeyCapacity)
+                    _recent.Remove(_recentOrder.Dequeue());
+            }
+
+            return entries;
+        }
+    }
+
+    private sealed record PreparedBatch(
+        List<TableTransactionAction> Actions,
+        List<IReadOnlyList<LedgerEntry>> Entries,
+        Dictionary<string, decimal> Balances,
+        Dictionary<string, long> LastSeqs,
+        Dictionary<int, int> MarkerOwners);
+
+    private sealed class Pending(Posting posting)
+    {
+        public Posting Posting { get; } = posting;
+
+        public int ActionCount { get; } = posting.Legs.Count + (posting.IdempotencyKey is null ? 0 : 1);
+
+        public TaskCompletionSource<PostingResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

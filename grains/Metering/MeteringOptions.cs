@@ -1,0 +1,57 @@
+using Billing.Apps;
+using Billing.Rules;
+
+namespace Billing.Metering;
+
+/// <summary>Metering settings (section <c>Metering</c>), validated when the silo starts.</summary>
+public sealed class MeteringOptions
+{
+    public const string Section = "Metering";
+
+    /// <summary>B1: a gap at least this long ends a conversation. Between 1 minute and 24 hours.</summary>
+    public TimeSpan IdleTimeout { get; set; } = BillingSessionRules.DefaultIdleTimeout;
+
+    /// <summary>
+    /// B4: how long after its timestamp a message id is still recognised as a retry once the grains that saw it
+    /// have started over (after a crash); messages older than this are refused as stale. At least the idle timeout.
+    /// </summary>
+    public TimeSpan RetryWindow { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How far ahead of the silo's clock a message timestamp may be (adapters' clocks drift).</summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How much free credit an app draws from its workspace's pool at a time (C1, see docs/metering.md).</summary>
+    public decimal FreeCreditDrawUsd { get; set; } = 5m;
+
+    /// <summary>B7: session prices per plan and channel class.</summary>
+    public RateCard RateCard { get; set; } = new();
+
+    /// <summary>B8: allowed requests per calendar month by plan; a plan without an entry has no cap.</summary>
+    public Dictionary<UsagePlan, long> AllowedRequestsPerMonth { get; set; } = [];
+
+    public IEnumerable<string> Problems()
+    {
+        if (IdleTimeout < TimeSpan.FromMinutes(1) || IdleTimeout > TimeSpan.FromHours(24))
+            yield return $"{Section}:IdleTimeout must be between 00:01:00 and 24:00:00 (is {IdleTimeout}).";
+        if (RetryWindow < IdleTimeout || RetryWindow > TimeSpan.FromHours(24))
+            yield return $"{Section}:RetryWindow must be at least the idle timeout and at most 24 hours (is {RetryWindow}).";
+        if (MaxClockSkew < TimeSpan.Zero || MaxClockSkew > TimeSpan.FromHours(1))
+            yield return $"{Section}:MaxClockSkew must be between 0 and 1 hour (is {MaxClockSkew}).";
+        if (FreeCreditDrawUsd <= 0m)
+            yield return $"{Section}:FreeCreditDrawUsd must be positive (is {FreeCreditDrawUsd}).";
+        foreach (var (plan, byClass) in RateCard.SessionPricesUsd)
+        {
+            foreach (var (channelClass, price) in byClass)
+            {
+                if (price < 0m)
+                    yield return $"{Section}:RateCard:SessionPricesUsd:{plan}:{channelClass} must not be negative.";
+            }
+        }
+
+        foreach (var (plan, cap) in AllowedRequestsPerMonth)
+        {
+            if (cap < 0)
+                yield return $"{Section}:AllowedRequestsPerMonth:{plan} must not be negative.";
+        }
+    }
+}

@@ -1,0 +1,233 @@
+using Billing.Apps;
+using Billing.Errors;
+using Billing.Ledgers;
+using Billing.Metering;
+using Billing.Rules;
+using Billing.Workspaces;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace Billing.Wallets;
+
+/// <summary>
+/// An app's money: its paid wallet and the free credits it drew from the workspace pool, in one ledger book so a
+/// charge split between them is one atomic, group-committed write (C3, C4, C6, C7).
+/// </summary>
+/// <remarks>
+/// Reentrant so that concurrent charges join one storage transaction; the book checks each debit against what is
+/// available including debits not yet written, so concurrency never overdraws. Draws from the pool are one at a
+/// time (<see cref="_drawing"/>) and the pool is asked again only after it was found empty a minute ago.
+/// </remarks>
+[Reentrant]
+public sealed class AppWalletGrain(
+    [PersistentState("app-wallet", StorageNames.Billing)] IPersistentState<AppWalletState> wallet,
+    BillingTables tables,
+    BillingClock clock,
+    IOptions<MeteringOptions> options) : Grain, IAppWalletGrain
+{
+    private static readonly TimeSpan EmptyPoolRecheck = TimeSpan.FromMinutes(1);
+    private Task _stateWriting = Task.CompletedTask;
+    private AppView? _app;
+    private LedgerBook _book = null!;
+    private ConsumptionOrder _order;
+    private DateTimeOffset _orderReadAt;
+    private DateTimeOffset? _poolEmptyAt;
+    private Task<decimal>? _drawing;
+
+    private string AppId => this.GetPrimaryKeyString();
+
+    public static string BookId(string appId) => $"app:{appId}";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _app = await GrainFactory.GetGrain<IAppGrain>(AppId).Get();
+        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(AppId), cancellationToken);
+        if (_app is not null)
+        {
+            await ReadOrderAsync();
+            // A draw interrupted by a crash is finished first: asked again under the same id, the pool replays it.
+            if (wallet.State.PendingDrawId is not null)
+                await DrawAsync(options.Value.FreeCreditDrawUsd);
+        }
+    }
+
+    async Task<SessionCharge> IAppWalletGrain.ChargeSession(string billingSessionId, ChannelClass channelClass, DateTimeOffset openedAt)
+    {
+        var app = RequireApp();
+        ThrowIfFaulted();
+        if (await _book.FindAsync(billingSessionId) is { } charged)
+            return ToCharge(charged);
+
+        var price = options.Value.RateCard.SessionPrice(app.Plan, channelClass);
+        if (price == 0m)
+            return new SessionCharge(true, 0m, 0m, 0m);
+        await RefreshOrderAsync();
+        await ForfeitIfExpiredAsync();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var free = FreeUsable() ? _book.Available(WalletAccounts.Free) : 0m;
+            var paid = _book.Available(WalletAccounts.Paid);
+            var wantsFree = _order == ConsumptionOrder.FreeFirst ? free < price : paid + free < price;
+            if (wantsFree && attempt == 0 && await DrawAsync(Math.Max(options.Value.FreeCreditDrawUsd, price)) > 0m)
+                continue;
+
+            if (ConsumptionRules.Split(price, paid, free, _order) is not { } split)
+                return new SessionCharge(false, 0m, 0m, 0m);
+            var legs = new List<Leg>(2);
+            if (split.FromPaid > 0m)
+                legs.Add(new Leg(WalletAccounts.Paid, LedgerEntryKind.Charge, -split.FromPaid));
+            if (split.FromFree > 0m)
+                legs.Add(new Leg(WalletAccounts.Free, LedgerEntryKind.Charge, -split.FromFree));
+            var result = await _book.PostAsync(new Posting(legs, openedAt, "billing-session", IdempotencyKey: billingSessionId, Reference: channelClass.ToString()));
+            if (result.Status != PostingStatus.Insufficient)
+                return ToCharge(result.Entries);
+            // Another charge took the money between the split and the post: split again on what is left.
+        }
+
+        return new SessionCharge(false, 0m, 0m, 0m);
+    }
+
+    async Task IAppWalletGrain.RefundSession(string billingSessionId, string reason)
+    {
+        RequireApp();
+        if (await _book.FindAsync(billingSessionId) is not { Count: > 0 } charged)
+            return;
+        var legs = charged.Select(e => new Leg(e.Account, LedgerEntryKind.Refund, -e.AmountUsd)).ToList();
+        await _book.PostAsync(new Posting(legs, clock.UtcNow, "billing-session-refused", reason, $"{billingSessionId}:refund", billingSessionId));
+    }
+
+    Task<WalletBalance> IAppWalletGrain.GetBalance()
+    {
+        RequireApp();
+        return Task.FromResult(new WalletBalance(AppId, _book.Balance(WalletAccounts.Paid), _book.Balance(WalletAccounts.Free), wallet.State.FreeExpiresAt));
+    }
+
+    Task<LedgerPage> IAppWalletGrain.GetLedger(string account, long afterSeq, int limit)
+    {
+        RequireApp();
+        if (account is not (WalletAccounts.Paid or WalletAccounts.Free))
+            throw BillingException.Invalid("account", "ledger.account.invalid", "The account is 'paid' or 'free'.");
+        if (limit is < 1 or > 1000)
+            throw BillingException.Invalid("limit", "ledger.limit.invalid", "A page holds 1 to 1000 entries.");
+        return LedgerTable.ReadPageAsync(tables.Ledgers, BookId(AppId), account, Math.Max(0, afterSeq), limit);
+    }
+
+    async Task<LedgerEntry> IAppWalletGrain.Adjust(WalletAdjustment adjustment)
+    {
+        RequireApp();
+        ThrowIfFaulted();
+        OperatorAdjustments.Validate(adjustment);
+        var result = await _book.PostAsync(OperatorAdjustments.ToPosting(WalletAccounts.Paid, adjustment, clock.UtcNow));
+        return OperatorAdjustments.Entry(result, WalletAccounts.Paid);
+    }
+
+    async Task<decimal> IAppWalletGrain.ForfeitFreeCredits(DateTimeOffset expiresAt)
+    {
+        RequireApp();
+        return await ForfeitAsync(expiresAt);
+    }
+
+    private bool FreeUsable() => wallet.State.FreeExpiresAt is not { } expiresAt || clock.UtcNow < expiresAt;
+
+    private async Task ForfeitIfExpiredAsync()
+    {
+        if (!FreeUsable() && _book.Balance(WalletAccounts.Free) > 0m)
+            await ForfeitAsync(wallet.State.FreeExpiresAt!.Value);
+    }
+
+    /// <summary>C2: one Expiry entry per grant expiry, whoever asks first (this wallet on use, or the pool's reminder).</summary>
+    private async Task<decimal> ForfeitAsync(DateTimeOffset expiresAt)
+    {
+        var key = $"free-expiry:{expiresAt.UtcTicks}";
+        if (await _book.FindAsync(key) is { } done)
+            return -done.Sum(e => e.AmountUsd);
+        var left = _book.Available(WalletAccounts.Free);
+        if (left <= 0m)
+            return 0m;
+        var result = await _book.PostAsync(Posting.OneLeg(WalletAccounts.Free, LedgerEntryKind.Expiry, -left, expiresAt, "free-credit-expiry", reason: "Unspent free credits expired (C2)", idempotencyKey: key));
+        return -result.AmountOf(WalletAccounts.Free);
+    }
+
+    /// <summary>Moves up to <paramref name="amount"/> of free credits from the workspace pool into this book; one draw at a time.</summary>
+    private async Task<decimal> DrawAsync(decimal amount)
+    {
+        if (_drawing is { } inFlight)
+        {
+            await inFlight;
+            return _book.Available(WalletAccounts.Free);
+        }
+
+        if (_poolEmptyAt is { } emptyAt && clock.UtcNow - emptyAt < EmptyPoolRecheck && wallet.State.PendingDrawId is null)
+            return 0m;
+        _drawing = DrawOnceAsync(amount);
+        try
+        {
+            return await _drawing;
+        }
+        finally
+        {
+            _drawing = null;
+        }
+    }
+
+    private async Task<decimal> DrawOnceAsync(decimal amount)
+    {
+        var drawId = wallet.State.PendingDrawId ?? $"{AppId}:{wallet.State.Draws + 1}";
+        if (wallet.State.PendingDrawId is null)
+        {
+            wallet.State.PendingDrawId = drawId;
+            await WriteStateAsync();
+        }
+
+        var draw = await GrainFactory.GetGrain<IFreeCreditPoolGrain>(RequireApp().WorkspaceId).Draw(AppId, drawId, amount);
+        if (draw.AmountUsd > 0m)
+            await _book.PostAsync(Posting.OneLeg(WalletAccounts.Free, LedgerEntryKind.Lease, draw.AmountUsd, clock.UtcNow, "free-credit-draw", idempotencyKey: $"draw:{drawId}", reference: RequireApp().WorkspaceId));
+        _poolEmptyAt = draw.AmountUsd < amount ? clock.UtcNow : null;
+        wallet.State.PendingDrawId = null;
+        wallet.State.Draws++;
+        wallet.State.FreeExpiresAt = draw.ExpiresAt;
+        await WriteStateAsync();
+        return draw.AmountUsd;
+    }
+
+    /// <summary>Reentrant turns may both want to write: chaining the writes keeps them from racing on one ETag.</summary>
+    private Task WriteStateAsync() => _stateWriting = WriteAfterAsync(_stateWriting);
+
+    private async Task WriteAfterAsync(Task previous)
+    {
+        // The previous write's failure belongs to its own caller.
+        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        await wallet.WriteStateAsync();
+    }
+
+    /// <summary>C4 is a workspace setting; a wallet re-reads it at most once a minute so a change applies within a minute.</summary>
+    private async Task RefreshOrderAsync()
+    {
+        if (clock.UtcNow - _orderReadAt >= TimeSpan.FromMinutes(1))
+            await ReadOrderAsync();
+    }
+
+    private async Task ReadOrderAsync()
+    {
+        _order = await GrainFactory.GetGrain<IWorkspaceGrain>(RequireApp().WorkspaceId).GetConsumptionOrder();
+        _orderReadAt = clock.UtcNow;
+    }
+
+    private AppView RequireApp() =>
+        _app ?? throw BillingException.NotFound("app.not-found", $"App '{AppId}' was not found.");
+
+    private void ThrowIfFaulted()
+    {
+        if (!_book.IsFaulted)
+            return;
+        DeactivateOnIdle();
+        throw new InvalidOperationException($"The wallet of app '{AppId}' is reloading after a failed write; retry.");
+    }
+
+    private static SessionCharge ToCharge(IReadOnlyList<LedgerEntry> entries)
+    {
+        var paid = -entries.Where(e => e.Account == WalletAccounts.Paid).Sum(e => e.AmountUsd);
+        var free = -entries.Where(e => e.Account == WalletAccounts.Free).Sum(e => e.AmountUsd);
+        return new SessionCharge(true, paid + free, paid, free);
+    }
+}

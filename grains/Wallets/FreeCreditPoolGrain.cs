@@ -1,0 +1,155 @@
+using Billing.Errors;
+using Billing.Ledgers;
+using Billing.Workspaces;
+using Microsoft.Extensions.Logging;
+
+namespace Billing.Wallets;
+
+/// <summary>
+/// A workspace's shared free credits (C1) and their expiry (C2). Apps draw from it in blocks; the expiry
+/// reminder only wakes the grain, and the persisted due date and progress decide what is done, exactly once.
+/// </summary>
+public sealed partial class FreeCreditPoolGrain(
+    [PersistentState("free-credit-pool", StorageNames.Billing)] IPersistentState<FreeCreditPoolState> pool,
+    BillingTables tables,
+    BillingClock clock,
+    ILogger<FreeCreditPoolGrain> logger) : Grain, IFreeCreditPoolGrain, IRemindable
+{
+    public const string Account = "free";
+    private const string ExpiryReminder = "free-credit-expiry";
+    private LedgerBook _book = null!;
+
+    private string WorkspaceId => this.GetPrimaryKeyString();
+
+    public static string BookId(string workspaceId) => $"pool:{workspaceId}";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken) =>
+        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(WorkspaceId), cancellationToken);
+
+    async Task IFreeCreditPoolGrain.EnsureGranted() => await EnsureGrantedAsync();
+
+    async Task<FreeCreditDraw> IFreeCreditPoolGrain.Draw(string appId, string drawId, decimal amountUsd)
+    {
+        if (amountUsd <= 0m)
+            throw BillingException.Invalid("amountUsd", "free-credits.draw.invalid", "A draw is a positive amount.");
+        if (!await EnsureGrantedAsync())
+            return new FreeCreditDraw(0m, clock.UtcNow);
+        var key = $"draw:{drawId}";
+
+        // A retried draw answers the first one, even after expiry: the app then forfeits it with the rest.
+        if (await _book.FindAsync(key) is { } earlier)
+            return new FreeCreditDraw(-earlier.Sum(e => e.AmountUsd), pool.State.ExpiresAt!.Value);
+        await ExpireIfDueAsync();
+        if (pool.State.ExpiryDone || _book.Available(Account) <= 0m)
+            return new FreeCreditDraw(0m, pool.State.ExpiresAt!.Value);
+
+        // Recorded before the credits move, so that the expiry always knows every app holding some.
+        if (pool.State.DrawingApps.Add(appId))
+            await pool.WriteStateAsync();
+        var amount = Math.Min(amountUsd, _book.Available(Account));
+        var result = await _book.PostAsync(Posting.OneLeg(Account, LedgerEntryKind.Lease, -amount, clock.UtcNow, $"app:{appId}", idempotencyKey: key, reference: appId));
+        var moved = result.Status == PostingStatus.Insufficient ? 0m : -result.AmountOf(Account);
+        return new FreeCreditDraw(moved, pool.State.ExpiresAt!.Value);
+    }
+
+    async Task<FreeCreditStats> IFreeCreditPoolGrain.GetStats()
+    {
+        await EnsureGrantedAsync();
+        await ExpireIfDueAsync();
+        decimal granted = 0m;
+        var drawn = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        await foreach (var entry in LedgerTable.ReadAllAsync(tables.Ledgers, BookId(WorkspaceId), Account))
+        {
+            if (entry.Kind is LedgerEntryKind.Grant or LedgerEntryKind.Adjustment)
+                granted += entry.AmountUsd;
+            else if (entry.Kind == LedgerEntryKind.Lease && entry.Reference is { } app)
+                drawn[app] = drawn.GetValueOrDefault(app) - entry.AmountUsd;
+        }
+
+        var apps = new List<AppFreeCreditUse>();
+        var remaining = _book.Balance(Account);
+        foreach (var app in pool.State.DrawingApps.Order(StringComparer.Ordinal))
+        {
+            var balance = await GrainFactory.GetGrain<IAppWalletGrain>(app).GetBalance();
+            apps.Add(new AppFreeCreditUse(app, drawn.GetValueOrDefault(app), balance.FreeDrawnUsd));
+            remaining += balance.FreeDrawnUsd;
+        }
+
+        var forfeited = pool.State.ForfeitedUsd;
+        return new FreeCreditStats(WorkspaceId, granted, granted - remaining - forfeited, remaining, forfeited, pool.State.ExpiresAt, pool.State.ExpiryDone, apps);
+    }
+
+    Task<LedgerPage> IFreeCreditPoolGrain.GetLedger(long afterSeq, int limit) =>
+        LedgerTable.ReadPageAsync(tables.Ledgers, BookId(WorkspaceId), Account, afterSeq, limit);
+
+    async Task<LedgerEntry> IFreeCreditPoolGrain.Adjust(WalletAdjustment adjustment)
+    {
+        OperatorAdjustments.Validate(adjustment);
+        if (!await EnsureGrantedAsync())
+            throw BillingException.NotFound("workspace.not-found", $"Workspace '{WorkspaceId}' has no free credits.");
+        var result = await _book.PostAsync(OperatorAdjustments.ToPosting(Account, adjustment, clock.UtcNow));
+        return OperatorAdjustments.Entry(result, Account);
+    }
+
+    async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
+    {
+        // A tick only wakes the grain: the persisted due date and progress decide, so a missed or doubled tick is harmless.
+        if (reminderName == ExpiryReminder)
+            await ExpireIfDueAsync();
+    }
+
+    /// <summary>C1: posts the grant once and arms the reminder; false when the workspace has no free credits.</summary>
+    private async Task<bool> EnsureGrantedAsync()
+    {
+        if (pool.State.GrantedUsd is not null)
+            return true;
+        var grant = await GrainFactory.GetGrain<IWorkspaceGrain>(WorkspaceId).GetFreeCreditGrant();
+        if (grant is null)
+            return false;
+
+        await _book.PostAsync(Posting.OneLeg(Account, LedgerEntryKind.Grant, grant.AmountUsd, grant.GrantedAt, "workspace-created", reason: "Free credits of a new Standard workspace (C1)", idempotencyKey: "grant"));
+        pool.State.GrantedUsd = grant.AmountUsd;
+        pool.State.ExpiresAt = grant.ExpiresAt;
+        await pool.WriteStateAsync();
+        var due = grant.ExpiresAt - clock.UtcNow;
+        await this.RegisterOrUpdateReminder(ExpiryReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, TimeSpan.FromDays(1));
+        return true;
+    }
+
+    /// <summary>C2: at or after the persisted expiry, forfeits the pool's balance and every app's unspent draw, once.</summary>
+    private async Task ExpireIfDueAsync()
+    {
+        var state = pool.State;
+        if (state.ExpiryDone || state.ExpiresAt is not { } expiresAt || clock.UtcNow < expiresAt)
+            return;
+
+        if (!state.PoolForfeited)
+        {
+            var left = _book.Available(Account);
+            if (left > 0m)
+            {
+                var result = await _book.PostAsync(Posting.OneLeg(Account, LedgerEntryKind.Expiry, -left, expiresAt, "free-credit-expiry", reason: "Unspent free credits expired (C2)", idempotencyKey: "expiry"));
+                state.ForfeitedUsd += -result.AmountOf(Account);
+            }
+
+            state.PoolForfeited = true;
+            await pool.WriteStateAsync();
+        }
+
+        foreach (var app in state.DrawingApps.Except(state.ForfeitedApps).ToList())
+        {
+            state.ForfeitedUsd += await GrainFactory.GetGrain<IAppWalletGrain>(app).ForfeitFreeCredits(expiresAt);
+            state.ForfeitedApps.Add(app);
+            await pool.WriteStateAsync();
+        }
+
+        state.ExpiryDone = true;
+        await pool.WriteStateAsync();
+        LogExpired(logger, WorkspaceId, state.ForfeitedUsd);
+        if (await this.GetReminder(ExpiryReminder) is { } reminder)
+            await this.UnregisterReminder(reminder);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Free credits of workspace {WorkspaceId} expired: {ForfeitedUsd} USD forfeited")]
+    private static partial void LogExpired(ILogger logger, string workspaceId, decimal forfeitedUsd);
+}

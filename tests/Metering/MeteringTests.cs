@@ -1,0 +1,194 @@
+using Billing.Ledgers;
+using Billing.Metering;
+using Billing.Usage;
+using Billing.Wallets;
+using Billing.Workspaces;
+
+namespace Billing.Tests.Metering;
+
+/// <summary>The per-message decision end to end on a real cluster and Azurite (SPEC sections 4 and 5).</summary>
+public sealed class MeteringTests(MeteringFixture cluster) : IClassFixture<MeteringFixture>
+{
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task A_31_minute_conversation_is_three_billing_sessions_B1_B2()
+    {
+        var (_, app) = await cluster.NewAppAsync();
+        var start = cluster.Clock.GetUtcNow();
+        var decisions = new List<MeterDecision>();
+        foreach (var minute in new[] { 0, 5, 14, 16, 29, 31 })
+        {
+            cluster.Clock.SetUtcNow(start + (minute * Minute));
+            decisions.Add(await cluster.Meter(cluster.Message(app, "alice")));
+        }
+
+        Assert.All(decisions, d => Assert.True(d.IsAllowed));
+        Assert.Equal([true, false, false, true, false, true], decisions.Select(d => d.OpenedBillingSession));
+        Assert.Single(decisions.Select(d => d.ConversationSessionId).Distinct());
+        Assert.Equal(3, decisions.Select(d => d.BillingSessionId).Distinct().Count());
+        Assert.Equal(0.60m, decisions.Sum(d => d.ChargedUsd));
+        await cluster.AssertWalletConsistent(app);
+    }
+
+    [Fact]
+    public async Task A_gap_as_long_as_the_idle_timeout_starts_a_new_conversation_B1()
+    {
+        var (_, app) = await cluster.NewAppAsync();
+        var first = await cluster.Meter(cluster.Message(app, "bob"));
+        cluster.Clock.Advance(TimeSpan.FromMinutes(15));
+        var second = await cluster.Meter(cluster.Message(app, "bob"));
+
+        Assert.True(second.OpenedBillingSession);
+        Assert.NotEqual(first.ConversationSessionId, second.ConversationSessionId);
+    }
+
+    [Fact]
+    public async Task A_search_inside_an_open_session_is_free_and_one_that_opens_a_session_is_charged_B3()
+    {
+        var (_, app) = await cluster.NewAppAsync();
+        var opening = await cluster.Meter(cluster.Message(app, "carol", kind: MessageKind.Search));
+        cluster.Clock.Advance(Minute);
+        var inside = await cluster.Meter(cluster.Message(app, "carol", kind: MessageKind.Search));
+
+        Assert.Equal(0.20m, opening.ChargedUsd);
+        Assert.False(inside.OpenedBillingSession);
+        Assert.Equal(0m, inside.ChargedUsd);
+    }
+
+    [Fact]
+    public async Task A_retried_message_id_answers_the_first_decision_and_is_charged_once_B4()
+    {
+        var (_, app) = await cluster.NewAppAsync();
+        var message = cluster.Message(app, "dave");
+
+        var first = await cluster.Meter(message);
+        var retries = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => cluster.Meter(message)));
+
+        Assert.All(retries, r => Assert.Equal(first, r));
+        var balance = await cluster.Client.GetGrain<IAppWalletGrain>(app).GetBalance();
+        var (_, charges) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Free);
+        Assert.Single(charges, e => e.Kind == LedgerEntryKind.Charge);
+        Assert.Equal(1, (await cluster.Client.GetGrain<IUsageLogGrain>(UsageLogKey.For(app, message.Timestamp)).GetTotals()).Requests);
+        Assert.True(balance.FreeDrawnUsd >= 0m);
+    }
+
+    [Fact]
+    public async Task A_charge_is_split_between_paid_and_free_credits_paid_first_by_default_C4()
+    {
+        var (_, app) = await cluster.NewAppAsync();
+        await cluster.Grant(app, 0.10m);
+
+        var decision = await cluster.Meter(cluster.Message(app, "erin"));
+
+        Assert.True(decision.IsAllowed);
+        Assert.Equal((0.20m, 0.10m, 0.10m), (decision.ChargedUsd, decision.PaidUsd, decision.FreeUsd));
+        Assert.Equal(0m, (await cluster.Client.GetGrain<IAppWalletGrain>(app).GetBalance()).PaidUsd);
+        await cluster.AssertWalletConsistent(app);
+    }
+
+    [Fact]
+    public async Task With_free_first_the_free_credits_pay_before_the_paid_wallet_C4()
+    {
+        var (workspace, app) = await cluster.NewAppAsync();
+        await cluster.Grant(app, 10m);
+        await cluster.Client.GetGrain<IWorkspaceGrain>(workspace).SetConsumptionOrder(ConsumptionOrder.FreeFirst);
+        cluster.Clock.Advance(Minute); // wallets re-read the workspace's order at most a minute later (docs/metering.md)
+
+        var decision = await cluster.Meter(cluster.Message(app, "frank"));
+
+        Assert.Equal((0m, 0.20m), (decision.PaidUsd, decision.FreeUsd));
+    }
+
+    [Fact]
+    public async Task With_neither_paid_nor_free_credits_the_app_is_denied_NoCredits_and_nothing_is_charged_C5()
+    {
+        var (_, app) = await cluster.NewPaidOnlyAppAsync(paidUsd: 0m);
+
+        var decision = await cluster.Meter(cluster.Message(app, "gina"));
+
+        Assert.Equal((Verdict.Denied, DenialReason.NoCredits), (decision.Verdict, decision.Reason));
+        var (sum, entries) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Paid);
+        Assert.Empty(entries);
+        Assert.Equal(0m, sum);
+    }
+
+    [Fact]
+    public async Task Unknown_apps_and_malformed_messages_are_denied_with_their_reason()
+    {
+        var unknown = await cluster.Meter(cluster.Message("app_" + Guid.NewGuid().ToString("N"), "hal"));
+        var (_, app) = await cluster.NewAppAsync();
+        var stale = await cluster.Meter(cluster.Message(app, "hal", at: cluster.Clock.GetUtcNow().AddHours(-2)));
+        var noId = await cluster.Meter(cluster.Message(app, "hal", messageId: ""));
+
+        Assert.Equal(DenialReason.UnknownApp, unknown.Reason);
+        Assert.Equal(DenialReason.InvalidMessage, stale.Reason);
+        Assert.Equal(DenialReason.InvalidMessage, noId.Reason);
+    }
+
+    [Fact]
+    public async Task Free_credits_are_forfeited_at_day_90_once_even_when_the_reminder_ticks_twice_C1_C2()
+    {
+        var (workspace, app) = await cluster.NewAppAsync();
+        await cluster.Meter(cluster.Message(app, "ivy")); // draws a block of free credits into the app
+        var pool = cluster.Client.GetGrain<IFreeCreditPoolGrain>(workspace);
+        var before = await pool.GetStats();
+
+        cluster.Clock.Advance(TimeSpan.FromDays(90));
+        var reminder = pool.AsReference<IRemindable>();
+        await reminder.ReceiveReminder("free-credit-expiry", default);
+        await reminder.ReceiveReminder("free-credit-expiry", default);
+        var after = await pool.GetStats();
+
+        Assert.Equal((500m, 0.20m, 499.80m), (before.GrantedUsd, before.UsedUsd, before.RemainingUsd));
+        Assert.True(after.Expired);
+        Assert.Equal((0m, 499.80m, 0.20m), (after.RemainingUsd, after.ForfeitedUsd, after.UsedUsd));
+        var (poolSum, poolEntries) = await cluster.LedgerOf(FreeCreditPoolGrain.BookId(workspace), FreeCreditPoolGrain.Account);
+        Assert.Equal(0m, poolSum);
+        Assert.Single(poolEntries, e => e.Kind == LedgerEntryKind.Expiry);
+        var (appFree, appEntries) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Free);
+        Assert.Equal(0m, appFree);
+        Assert.Single(appEntries, e => e.Kind == LedgerEntryKind.Expiry);
+        Assert.Equal(DenialReason.NoCredits, (await cluster.Meter(cluster.Message(app, "ivy-2"))).Reason);
+    }
+
+    [Fact]
+    public async Task A_thousand_sessions_at_once_against_a_balance_for_100_allow_exactly_100_C6()
+    {
+        var (_, app) = await cluster.NewPaidOnlyAppAsync(paidUsd: 20m);
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => cluster.Meter(cluster.Message(app, $"user-{i}"))));
+
+        Assert.Equal(100, decisions.Count(d => d.IsAllowed));
+        Assert.All(decisions.Where(d => !d.IsAllowed), d => Assert.Equal(DenialReason.NoCredits, d.Reason));
+        var (sum, entries) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Paid);
+        Assert.Equal(0m, sum);
+        Assert.Equal(100, entries.Count(e => e.Kind == LedgerEntryKind.Charge));
+        await cluster.AssertWalletConsistent(app);
+    }
+
+    [Fact]
+    public async Task Every_allowed_message_is_recorded_with_the_export_fields_U2()
+    {
+        var (_, app) = await cluster.NewAppAsync();
+        var sent = new List<MeterDecision>();
+        for (var i = 0; i < 3; i++)
+        {
+            sent.Add(await cluster.Meter(cluster.Message(app, "jo", channelClass: ChannelClass.Voice)));
+            cluster.Clock.Advance(Minute);
+        }
+
+        var day = DateOnly.FromDateTime(cluster.Clock.GetUtcNow().UtcDateTime);
+        var records = new List<UsageRecord>();
+        await foreach (var r in cluster.Client.GetGrain<IUsageQueryGrain>(0).Export(app, day.AddDays(-1), day))
+            records.Add(r);
+
+        Assert.Equal(sent.Select(d => d.MessageId), records.Select(r => r.MessageId));
+        Assert.All(records, r => Assert.Equal((ChannelClass.Voice, "jo", "kore-jo"), (r.ChannelClass, r.ChannelUserId, r.PlatformUserId)));
+        Assert.Equal(r0(records).BillingSessionStart.AddMinutes(15), r0(records).BillingSessionEnd);
+        var trend = await cluster.Client.GetGrain<IUsageQueryGrain>(0).GetTrend([app], day.AddDays(-1), day, TrendGranularity.Day);
+        Assert.Equal((1L, 3L), (trend.Sum(p => p.BillingSessions), trend.Sum(p => p.Requests)));
+
+        static UsageRecord r0(List<UsageRecord> list) => list[0];
+    }
+}
