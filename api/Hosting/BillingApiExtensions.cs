@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using Billing.Api.Errors;
 using Billing.Api.Health;
 using Billing.Api.Apps;
+using Billing.Api.Seats;
 using Billing.Api.Workspaces;
 using Billing.Storage.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -68,6 +69,7 @@ public static class BillingApiExtensions
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapWorkspacesApi();
         app.MapAppsApi();
+        app.MapSeatsApi();
         return app;
     }
 
