@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging;
+
+namespace Billing.Benchmark;
+
+/// <summary>
+/// One run: sets up a tenant, measures the bare call and the metering decision under each load pattern on the
+/// same path (client → gateway → silo), prints the Markdown report to stdout and, with --out, to a file.
+/// </summary>
+public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSettings settings, ClusterSettings cluster, ILogger<BenchmarkRun> logger)
+{
+    public const string BareCall = "bare (Ping)";
+    public const string DecisionCall = "decision (Meter)";
+
+    public async Task<int> RunAsync()
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var results = new List<PhaseResult>();
+        Workload? workload = null;
+        string? setupError = null;
+        try
+        {
+            workload = await Workload.CreateAsync(client, settings);
+            SetUp(logger, workload.WorkspaceId, workload.AppIds.Count);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The bare call needs no tenant: report the failure and measure what can be measured.
+            setupError = $"{e.GetType().Name}: {e.Message}";
+            SetupFailed(logger, setupError);
+        }
+
+        foreach (var mode in new[] { LoadMode.Saturated, LoadMode.Paced })
+        {
+            if (!settings.Runs(mode.ToString()))
+                continue;
+            if (settings.Measures("ping"))
+                results.Add(await MeasureAsync(BareCall, Workload.Ping(client, settings.PingKeys), mode));
+            if (settings.Measures("meter") && workload is not null)
+                results.Add(await MeasureAsync(DecisionCall, workload.Meter, mode));
+        }
+
+        var report = Report.Markdown(startedAt, settings, cluster, workload, setupError, results);
+        Console.Out.Write(report);
+        if (!string.IsNullOrWhiteSpace(settings.Out))
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(settings.Out));
+            if (directory is not null)
+                Directory.CreateDirectory(directory);
+            await File.WriteAllTextAsync(settings.Out, report);
+            Wrote(logger, settings.Out);
+        }
+        return 0;
+    }
+
+    private async Task<PhaseResult> MeasureAsync(string name, BenchCall call, LoadMode mode)
+    {
+        Measuring(logger, name, mode, settings.WarmupSeconds, settings.DurationSeconds);
+        var result = mode == LoadMode.Saturated
+            ? await LoadPatterns.RunSaturatedAsync(name, call, settings.Concurrency, settings.Warmup, settings.Duration)
+            : await LoadPatterns.RunPacedAsync(name, call, settings.Rate, settings.Warmup, settings.Duration);
+        var p50 = result.Latency.PercentileMicros(0.50) / 1000.0;
+        var p99 = result.Latency.PercentileMicros(0.99) / 1000.0;
+        Measured(logger, name, mode, result.Throughput, p50, p99, result.ErrorCount, result.AbortReason ?? "completed");
+        return result;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Set up workspace {WorkspaceId} with {Apps} apps.")]
+    private static partial void SetUp(ILogger logger, string workspaceId, int apps);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Setting up the workspace and apps failed, so the metering decision is not measured: {Error}")]
+    private static partial void SetupFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Call}, {Mode}: {Warmup} s warm-up, {Duration} s measured...")]
+    private static partial void Measuring(ILogger logger, string call, LoadMode mode, int warmup, int duration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Call}, {Mode}: {Throughput:F0} calls/s, p50 {P50} ms, p99 {P99} ms, {Errors} errors ({Status}).")]
+    private static partial void Measured(ILogger logger, string call, LoadMode mode, double throughput, double p50, double p99, long errors, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Report written to {Path}.")]
+    private static partial void Wrote(ILogger logger, string path);
+}

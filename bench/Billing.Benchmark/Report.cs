@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Runtime;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Billing.Benchmark;
+
+/// <summary>The run as Markdown: machine and settings, one row per phase, the decision-to-bare ratios, decisions and errors.</summary>
+public static class Report
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static string Markdown(DateTimeOffset startedAt, BenchmarkSettings s, ClusterSettings cluster, Workload? workload, string? setupError, IReadOnlyList<PhaseResult> results)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(Inv, $"## Benchmark run {startedAt:yyyy-MM-dd HH:mm} UTC").AppendLine();
+        md.AppendLine(Inv, $"- Machine: {Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture}), {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC in the client");
+        md.AppendLine(Inv, $"- Path: external `IClusterClient` → gateway → silo; cluster `{cluster.ClusterId}`, service `{cluster.ServiceId}`");
+        md.AppendLine(Inv, $"- Each phase: {s.WarmupSeconds} s warm-up, then {s.DurationSeconds} s measured. Saturated: {s.Concurrency:N0} calls in flight. Paced: {s.Rate:N0} calls/s open loop, latency from the scheduled send time");
+        md.AppendLine(Inv, $"- Bare call: `IPingGrain.Ping` over {s.PingKeys:N0} grain keys");
+        md.AppendLine(Inv, $"- Decision: `client.Meter(message)`, {s.ChannelUsers:N0} end users over {s.Apps:N0} Automation AI apps of one workspace, 3/4 of them on chat channels and 1/4 on voice, unique message ids, `UtcNow` timestamps");
+        if (workload is not null)
+            md.AppendLine(Inv, $"- Tenant: workspace `{workload.WorkspaceId}`; apps funded: {(workload.Funded ? "yes" : "no (TODO FundAppsAsync: only the workspace's $500 free credits pay, 2,500 sessions)")}");
+        if (setupError is not null)
+            md.AppendLine(Inv, $"- Setup failed, decision not measured: {setupError}");
+        md.AppendLine();
+
+        md.AppendLine("| call | mode | answered | calls/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in results)
+        {
+            var mode = r.Mode == LoadMode.Saturated ? $"saturated ({s.Concurrency:N0} in flight)" : $"paced ({s.Rate:N0}/s)";
+            if (r.AbortReason is not null)
+            {
+                md.AppendLine(Inv, $"| {r.Call} | {mode} | stopped: {r.AbortReason} | | | | | | {r.ErrorCount:N0} |");
+                continue;
+            }
+            var h = r.Latency;
+            md.AppendLine(Inv, $"| {r.Call} | {mode} | {h.Count:N0} | {r.Throughput:N0} | {Ms(h.PercentileMicros(0.50))} | {Ms(h.PercentileMicros(0.99))} | {Ms(h.PercentileMicros(0.999))} | {Ms(h.MaxMicros)} | {r.ErrorCount:N0} |");
+        }
+        md.AppendLine();
+        md.AppendLine("calls/s: answered calls per measured second (paced: the achieved rate). Errors include the warm-up.").AppendLine();
+
+        md.AppendLine("Decision against bare call:").AppendLine();
+        md.AppendLine(Inv, $"- throughput, saturated: {Ratio(Find(results, DecisionOf(LoadMode.Saturated)), Find(results, BareOf(LoadMode.Saturated)), r => r.Throughput, v => string.Create(Inv, $"{v:N0} calls/s"))}");
+        md.AppendLine(Inv, $"- p99 at the paced rate: {Ratio(Find(results, DecisionOf(LoadMode.Paced)), Find(results, BareOf(LoadMode.Paced)), r => r.Latency.PercentileMicros(0.99), v => $"{Ms((long)v)} ms")}");
+        md.AppendLine();
+
+        var decisions = results.Where(r => r.Call == BenchmarkRun.DecisionCall).ToList();
+        if (decisions.Count > 0)
+        {
+            md.AppendLine("Decisions (every answered `Meter` call of the phase, warm-up included):").AppendLine();
+            md.AppendLine("| mode | outcome | count |");
+            md.AppendLine("| --- | --- | ---: |");
+            foreach (var r in decisions)
+            {
+                if (r.Outcomes.Count == 0)
+                    md.AppendLine(Inv, $"| {r.Mode} | none answered | 0 |");
+                foreach (var (outcome, count) in r.Outcomes.OrderBy(o => o.Key, StringComparer.Ordinal))
+                    md.AppendLine(Inv, $"| {r.Mode} | {outcome} | {count:N0} |");
+            }
+            md.AppendLine();
+        }
+
+        var errors = results.SelectMany(r => r.Errors.Select(e => (r.Call, r.Mode, Type: e.Key, e.Value))).ToList();
+        if (errors.Count > 0)
+        {
+            md.AppendLine("Errors (warm-up included):").AppendLine();
+            md.AppendLine("| call | mode | error | count | first message |");
+            md.AppendLine("| --- | --- | --- | ---: | --- |");
+            foreach (var e in errors)
+                md.AppendLine(Inv, $"| {e.Call} | {e.Mode} | {e.Type} | {e.Value.Count:N0} | {e.Value.Sample.Replace("|", "\\|", StringComparison.Ordinal)} |");
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+
+    private static (string, LoadMode) BareOf(LoadMode mode) => (BenchmarkRun.BareCall, mode);
+
+    private static (string, LoadMode) DecisionOf(LoadMode mode) => (BenchmarkRun.DecisionCall, mode);
+
+    private static PhaseResult? Find(IReadOnlyList<PhaseResult> results, (string Call, LoadMode Mode) phase) =>
+        results.FirstOrDefault(r => r.Call == phase.Call && r.Mode == phase.Mode && r.AbortReason is null && r.Latency.Count > 0);
+
+    private static string Ratio(PhaseResult? decision, PhaseResult? bare, Func<PhaseResult, double> measure, Func<double, string> format)
+    {
+        if (decision is null || bare is null || measure(bare) <= 0)
+            return "n/a (a phase was not run or answered no call)";
+        return string.Create(Inv, $"**{measure(decision) / measure(bare):F2}** (decision {format(measure(decision))} / bare {format(measure(bare))})");
+    }
+
+    private static string Ms(long micros) => (micros / 1000.0).ToString(micros < 10_000 ? "F2" : "F1", Inv);
+}
