@@ -2,6 +2,10 @@ using System.Text.Json.Serialization;
 using Billing.Api.Errors;
 using Billing.Api.Health;
 using Billing.Api.Apps;
+using Billing.Api.Metering;
+using Billing.Api.Operators;
+using Billing.Api.Usage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Billing.Api.Seats;
 using Billing.Api.Workspaces;
 using Billing.Storage.Hosting;
@@ -31,7 +35,8 @@ public static class BillingApiExtensions
         // Local tokens come from `dotnet user-jwts`, which writes the issuer, audiences and signing key under
         // Authentication:Schemes:Bearer; production sets Authority (any OIDC issuer) in the same section.
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
-        services.AddAuthorization();
+        services.AddAuthorization(o => o.AddPolicy(OperatorApi.Policy, p => p.RequireClaim("role", OperatorApi.OperatorRole)));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOpenApi();
 
         services.AddHealthChecks()
@@ -69,6 +74,9 @@ public static class BillingApiExtensions
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapWorkspacesApi();
         app.MapAppsApi();
+        app.MapMeteringApi();
+        app.MapUsageApi();
+        app.MapOperatorApi();
         app.MapSeatsApi();
         return app;
     }

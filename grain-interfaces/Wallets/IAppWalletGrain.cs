@@ -30,6 +30,11 @@ public sealed record SessionCharge(
     [property: Id(2)] decimal PaidUsd,
     [property: Id(3)] decimal FreeUsd);
 
+public static class AdjustmentLimits
+{
+    public const int MaxReasonLength = 500;
+}
+
 /// <summary>An operator's grant or adjustment of an app's paid wallet (C7): the reason is mandatory and kept in the ledger.</summary>
 [GenerateSerializer, Immutable, Alias("billing.wallets.adjustment")]
 public sealed record WalletAdjustment(

@@ -27,6 +27,13 @@ public interface IWorkspaceGrain : IGrainWithStringKey
     [Orleans.Concurrency.AlwaysInterleave]
     Task<ConsumptionOrder> GetConsumptionOrder();
 
+    /// <summary>Records that app <paramref name="appId"/> belongs to this workspace (for workspace totals and the overview). Idempotent.</summary>
+    Task RegisterApp(string appId);
+
+    /// <summary>The ids of the workspace's apps.</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<IReadOnlyList<string>> GetAppIds();
+
     /// <summary>C4: changes the consumption order; it applies to charges from then on.</summary>
     Task SetConsumptionOrder(ConsumptionOrder order);
 }

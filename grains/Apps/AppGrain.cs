@@ -30,6 +30,9 @@ public sealed class AppGrain(
         s.SeatModel = seatsBilled ? command.SeatModel ?? SeatModel.Named : null;
         s.OwnerUserId = command.OwnerUserId;
         s.CreatedAt = clock.UtcNow;
+        // Listed in the workspace first: if the app's own write then fails, the workspace lists an id that reads as
+        // missing (readers skip it), rather than an app existing that its workspace does not know.
+        await GrainFactory.GetGrain<Billing.Workspaces.IWorkspaceGrain>(s.WorkspaceId).RegisterApp(this.GetPrimaryKeyString());
         await app.WriteStateAsync();
         return View();
     }

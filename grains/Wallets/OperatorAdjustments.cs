@@ -6,13 +6,11 @@ namespace Billing.Wallets;
 /// <summary>C7: an operator's grant or adjustment needs a reason, names its operator, and is idempotent on its key.</summary>
 public static class OperatorAdjustments
 {
-    public const int MaxReasonLength = 500;
-
     public static void Validate(WalletAdjustment adjustment)
     {
         ArgumentNullException.ThrowIfNull(adjustment);
-        if (string.IsNullOrWhiteSpace(adjustment.Reason) || adjustment.Reason.Length > MaxReasonLength)
-            throw BillingException.Invalid("reason", "adjustment.reason.required", $"An adjustment needs a reason of 1 to {MaxReasonLength} characters (C7).");
+        if (string.IsNullOrWhiteSpace(adjustment.Reason) || adjustment.Reason.Length > AdjustmentLimits.MaxReasonLength)
+            throw BillingException.Invalid("reason", "adjustment.reason.required", $"An adjustment needs a reason of 1 to {AdjustmentLimits.MaxReasonLength} characters (C7).");
         if (adjustment.Kind is not (LedgerEntryKind.Grant or LedgerEntryKind.Adjustment))
             throw BillingException.Invalid("kind", "adjustment.kind.invalid", "An operator posts a Grant or an Adjustment.");
         if (adjustment.AmountUsd == 0m || (adjustment.Kind == LedgerEntryKind.Grant && adjustment.AmountUsd < 0m))

@@ -43,6 +43,18 @@ public sealed class WorkspaceGrain(
 
     Task<ConsumptionOrder> IWorkspaceGrain.GetConsumptionOrder() => Task.FromResult(workspace.State.ConsumptionOrder);
 
+    async Task IWorkspaceGrain.RegisterApp(string appId)
+    {
+        if (!workspace.State.IsCreated)
+            throw BillingException.NotFound("workspace.not-found", $"Workspace '{this.GetPrimaryKeyString()}' was not found.");
+        if (workspace.State.AppIds.Contains(appId))
+            return;
+        workspace.State.AppIds.Add(appId);
+        await workspace.WriteStateAsync();
+    }
+
+    Task<IReadOnlyList<string>> IWorkspaceGrain.GetAppIds() => Task.FromResult<IReadOnlyList<string>>([.. workspace.State.AppIds]);
+
     async Task IWorkspaceGrain.SetConsumptionOrder(ConsumptionOrder order)
     {
         if (!Enum.IsDefined(order))

@@ -14,5 +14,8 @@ public sealed class WorkspaceState
 
     [Id(6)] public ConsumptionOrder ConsumptionOrder { get; set; }
 
+    /// <summary>The workspace's apps; bounded by what a workspace builds, not by traffic.</summary>
+    [Id(7)] public List<string> AppIds { get; set; } = [];
+
     public bool IsCreated => OwnerUserId.Length > 0;
 }

@@ -50,20 +50,20 @@ public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     /// <summary>An HTTP client whose bearer token names <paramref name="userId"/> as its <c>sub</c>.</summary>
-    public HttpClient ClientFor(string userId)
+    public HttpClient ClientFor(string userId, params string[] roles)
     {
         var client = Api.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(userId));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(userId, roles));
         return client;
     }
 
     public HttpClient AnonymousClient() => Api.CreateClient();
 
-    public string TokenFor(string userId) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    public string TokenFor(string userId, params string[] roles) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
     {
         Issuer = Issuer,
         Audience = Audience,
-        Subject = new ClaimsIdentity([new Claim("sub", userId)]),
+        Subject = new ClaimsIdentity([new Claim("sub", userId), .. roles.Select(r => new Claim("role", r))]),
         Expires = DateTime.UtcNow.AddHours(1),
         SigningCredentials = new SigningCredentials(_signingKey, SecurityAlgorithms.HmacSha256),
     });

@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+using Billing.Api.Auth;
+using Billing.Api.Workspaces;
+using Billing.Errors;
+using Billing.Ledgers;
+using Billing.Wallets;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Billing.Api.Operators;
+
+/// <summary>The body of an operator's grant or adjustment (C7): the reason is mandatory and kept in the ledger.</summary>
+public sealed record CreditAdjustmentRequest(
+    [property: Required] LedgerEntryKind? Kind,
+    [property: Required] decimal? AmountUsd,
+    [property: Required, StringLength(AdjustmentLimits.MaxReasonLength, MinimumLength = 1)] string Reason);
+
+/// <summary>Operator endpoints (support staff): callers carry the <c>role</c> claim <see cref="OperatorRole"/>.</summary>
+public static class OperatorApi
+{
+    public const string Policy = "Operator";
+    public const string OperatorRole = "billing-operator";
+
+    public static IEndpointRouteBuilder MapOperatorApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/operator").WithTags("Operators").RequireAuthorization(Policy);
+        group.MapPost("/apps/{appId}/credits", AdjustApp).WithName("AdjustAppCredits");
+        group.MapPost("/workspaces/{workspaceId}/free-credits", AdjustWorkspace).WithName("AdjustFreeCredits");
+        return routes;
+    }
+
+    /// <summary>A grant to or an adjustment of an app's paid wallet, audited in its ledger; idempotent on the <c>Idempotency-Key</c> header.</summary>
+    private static async Task<Ok<LedgerEntry>> AdjustApp(string appId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster)
+    {
+        if (!AppIds.IsWellFormed(appId))
+            throw BillingException.NotFound("app.not-found", $"App '{appId}' was not found.");
+        var adjustment = ToAdjustment(request, http);
+        return TypedResults.Ok(await cluster.GetGrain<IAppWalletGrain>(appId).Adjust(adjustment));
+    }
+
+    private static async Task<Ok<LedgerEntry>> AdjustWorkspace(string workspaceId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster)
+    {
+        if (!WorkspaceIds.IsWellFormed(workspaceId))
+            throw BillingException.NotFound("workspace.not-found", $"Workspace '{workspaceId}' was not found.");
+        var adjustment = ToAdjustment(request, http);
+        return TypedResults.Ok(await cluster.GetGrain<IFreeCreditPoolGrain>(workspaceId).Adjust(adjustment));
+    }
+
+    private static WalletAdjustment ToAdjustment(CreditAdjustmentRequest request, HttpContext http)
+    {
+        var key = http.Request.Headers["Idempotency-Key"].ToString();
+        if (string.IsNullOrWhiteSpace(key) || key.Length > 200)
+            throw BillingException.Invalid("Idempotency-Key", "idempotency-key.required", "Money-moving calls carry an Idempotency-Key header of 1 to 200 characters.");
+        // The grain validates kind, amount and reason (one place for the rule) and answers a problem naming the field.
+        return new WalletAdjustment(request.Kind!.Value, request.AmountUsd!.Value, request.Reason, http.User.UserId(), key);
+    }
+}
