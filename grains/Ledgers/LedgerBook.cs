@@ -75,9 +75,12 @@ public sealed class LedgerBook
     private bool _headExists;
     private Task? _flushing;
 
-    private LedgerBook(TableClient table, string bookId)
+    private readonly TimeSpan _commitWindow;
+
+    private LedgerBook(TableClient table, string bookId, TimeSpan commitWindow)
     {
         _table = table;
+        _commitWindow = commitWindow;
         BookId = bookId;
         _partitionKey = LedgerTable.PartitionKey(bookId);
     }
@@ -86,9 +89,10 @@ public sealed class LedgerBook
 
     public bool IsFaulted { get; private set; }
 
-    public static async Task<LedgerBook> LoadAsync(TableClient table, string bookId, CancellationToken cancellationToken = default)
+    /// <param name="commitWindow">How long a first posting waits for others to join its transaction (zero: only those of the same moment).</param>
+    public static async Task<LedgerBook> LoadAsync(TableClient table, string bookId, TimeSpan commitWindow = default, CancellationToken cancellationToken = default)
     {
-        var book = new LedgerBook(table, bookId);
+        var book = new LedgerBook(table, bookId, commitWindow);
         var head = await table.GetEntityIfExistsAsync<TableEntity>(book._partitionKey, LedgerTable.HeadRowKey, cancellationToken: cancellationToken);
         if (head.HasValue && head.Value is { } row)
         {
@@ -198,8 +202,12 @@ public sealed class LedgerBook
 
     private async Task FlushAsync()
     {
-        // Let the callers of this moment join the first transaction: that is the group commit.
-        await Task.Yield();
+        // Let the callers of the next moments join the first transaction: that is the group commit. A few
+        // milliseconds of window turn many small transactions into a few large ones (each costs CPU and a round trip).
+        if (_commitWindow > TimeSpan.Zero)
+            await Task.Delay(_commitWindow);
+        else
+            await Task.Yield();
         while (true)
         {
             List<Pending> batch;

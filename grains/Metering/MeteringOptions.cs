@@ -23,6 +23,12 @@ public sealed class MeteringOptions
     /// <summary>How much free credit an app draws from its workspace's pool at a time (C1, see docs/metering.md).</summary>
     public decimal FreeCreditDrawUsd { get; set; } = 5m;
 
+    /// <summary>
+    /// How long the first record or posting of a batch waits for others before the batch is written (group commit).
+    /// Trades a few milliseconds of latency for far fewer storage transactions under load. 0 to 100 ms.
+    /// </summary>
+    public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>B7: session prices per plan and channel class.</summary>
     public RateCard RateCard { get; set; } = new();
 
@@ -37,6 +43,8 @@ public sealed class MeteringOptions
             yield return $"{Section}:RetryWindow must be at least the idle timeout and at most 24 hours (is {RetryWindow}).";
         if (MaxClockSkew < TimeSpan.Zero || MaxClockSkew > TimeSpan.FromHours(1))
             yield return $"{Section}:MaxClockSkew must be between 0 and 1 hour (is {MaxClockSkew}).";
+        if (GroupCommitWindow < TimeSpan.Zero || GroupCommitWindow > TimeSpan.FromMilliseconds(100))
+            yield return $"{Section}:GroupCommitWindow must be between 0 and 100 ms (is {GroupCommitWindow}).";
         if (FreeCreditDrawUsd <= 0m)
             yield return $"{Section}:FreeCreditDrawUsd must be positive (is {FreeCreditDrawUsd}).";
         foreach (var (plan, byClass) in RateCard.SessionPricesUsd)

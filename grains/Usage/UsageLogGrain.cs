@@ -118,8 +118,11 @@ public sealed partial class UsageLogGrain(
 
     private async Task FlushAsync()
     {
-        // Let the callers of this moment join the first transaction: that is the group commit.
-        await Task.Yield();
+        // Let the callers of the next moments join the first transaction: that is the group commit (see LedgerBook).
+        if (options.Value.GroupCommitWindow > TimeSpan.Zero)
+            await Task.Delay(options.Value.GroupCommitWindow);
+        else
+            await Task.Yield();
         while (_queue.Count > 0 && !_faulted)
         {
             var batch = TakeBatch(out var chunks);

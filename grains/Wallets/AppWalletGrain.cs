@@ -41,7 +41,7 @@ public sealed class AppWalletGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _app = await GrainFactory.GetGrain<IAppGrain>(AppId).Get();
-        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(AppId), cancellationToken);
+        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(AppId), options.Value.GroupCommitWindow, cancellationToken);
         if (_app is not null)
         {
             await ReadOrderAsync();
@@ -55,9 +55,10 @@ public sealed class AppWalletGrain(
     {
         var app = RequireApp();
         ThrowIfFaulted();
-        if (await _book.FindAsync(billingSessionId) is { } charged)
-            return ToCharge(charged);
 
+        // No look-up before posting: a retried session id is caught by its marker in the same transaction (or by the
+        // marker read on the rare refusal path), and the first charge is answered. A read per session would put a
+        // storage round trip on every session opening.
         var price = options.Value.RateCard.SessionPrice(app.Plan, channelClass);
         if (price == 0m)
             return new SessionCharge(true, 0m, 0m, 0m);

@@ -24,7 +24,7 @@ public sealed partial class FreeCreditPoolGrain(
     public static string BookId(string workspaceId) => $"pool:{workspaceId}";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken) =>
-        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(WorkspaceId), cancellationToken);
+        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(WorkspaceId), cancellationToken: cancellationToken);
 
     async Task IFreeCreditPoolGrain.EnsureGranted() => await EnsureGrantedAsync();
 

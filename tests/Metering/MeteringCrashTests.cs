@@ -1,0 +1,60 @@
+using Billing.Ledgers;
+using Billing.Metering;
+using Billing.Tests.Infrastructure;
+using Billing.Usage;
+using Billing.Wallets;
+using Orleans.TestingHost;
+
+namespace Billing.Tests.Metering;
+
+/// <summary>Retries across the death of a silo (B4, C7): each test kills a silo, so each has a cluster of its own.</summary>
+public sealed class MeteringCrashTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private readonly MeteringFixture _cluster = new(azurite);
+
+    public ValueTask InitializeAsync() => _cluster.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task A_message_retried_after_the_silo_that_decided_it_died_is_charged_once_B4()
+    {
+        var (_, app) = await _cluster.NewAppAsync();
+        var message = _cluster.Message(app, "zoe");
+        var first = await _cluster.Meter(message);
+        var session = _cluster.Client.GetGrain<IBillingSessionGrain>(BillingSessionKey.For(message));
+        var host = await _cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(session);
+        var victim = _cluster.Cluster.Silos.Single(s => s.SiloAddress.Equals(host));
+
+        await _cluster.Cluster.KillSiloAsync(victim);
+        var retried = await CallSurvivingCluster(() => _cluster.Meter(message));
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(1));
+        var next = await CallSurvivingCluster(() => _cluster.Meter(_cluster.Message(app, "zoe")));
+
+        Assert.Equal(first, retried);
+        Assert.True(first.OpenedBillingSession);
+        Assert.False(next.OpenedBillingSession); // the conversation and its open slice survived too (B1)
+        Assert.Equal(first.BillingSessionId, next.BillingSessionId);
+        var (_, entries) = await _cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Free);
+        Assert.Single(entries, e => e.Kind == LedgerEntryKind.Charge);
+        var totals = await _cluster.Client.GetGrain<IUsageLogGrain>(UsageLogKey.For(app, message.Timestamp)).GetTotals();
+        Assert.Equal((2L, 1L), (totals.Requests, totals.BillingSessions));
+        await _cluster.AssertWalletConsistent(app);
+    }
+
+    /// <summary>Until the survivor declares the killed silo dead, calls routed to it fail: retry on exactly that, a bounded number of times.</summary>
+    private static async Task<T> CallSurvivingCluster<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (attempt < 60 && e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException)
+            {
+                await Task.Delay(250, TestContext.Current.CancellationToken);
+            }
+        }
+    }
+}
