@@ -11,8 +11,11 @@ using Orleans.TestingHost;
 namespace Billing.Tests.Metering;
 
 /// <summary>A two-silo cluster on Azurite with a fake billing clock, shared by the metering tests of one class.</summary>
-public sealed class MeteringFixture(AzuriteFixture azurite) : IAsyncLifetime
+public class MeteringFixture(AzuriteFixture azurite) : IAsyncLifetime
 {
+    /// <summary>Silo settings beyond the defaults (a subclass sets them for its tests).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
 
     public TestCluster Cluster { get; private set; } = null!;
@@ -21,12 +24,13 @@ public sealed class MeteringFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public TableClient Ledgers => azurite.ServiceClient.GetTableClient(LedgerTable.TableName);
 
-    public async ValueTask InitializeAsync() => Cluster = await BillingTestCluster.StartAsync(azurite, Clock);
+    public async ValueTask InitializeAsync() => Cluster = await BillingTestCluster.StartAsync(azurite, Clock, settings: Settings);
 
     public async ValueTask DisposeAsync()
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>A new Standard workspace (with its $500 free credits) and one app in it.</summary>
