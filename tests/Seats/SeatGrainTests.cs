@@ -165,7 +165,9 @@ public sealed class SeatGrainTests(AzuriteFixture azurite) : IAsyncLifetime
     private async Task<ISeatGrain> SeatApp(Product product)
     {
         var appId = "app_" + Guid.NewGuid().ToString("N");
-        await _cluster.Client.GetGrain<IAppGrain>(appId).Create(new CreateApp("ws_" + Guid.NewGuid().ToString("N"), "Support desk", product, "owner-1", SeatModel: null));
+        var workspaceId = "ws_" + Guid.NewGuid().ToString("N");
+        await _cluster.Client.GetGrain<Billing.Workspaces.IWorkspaceGrain>(workspaceId).Create(new Billing.Workspaces.CreateWorkspace("Contact centre", "owner-1"));
+        await _cluster.Client.GetGrain<IAppGrain>(appId).Create(new CreateApp(workspaceId, "Support desk", product, "owner-1", SeatModel: null));
         return _cluster.Client.GetGrain<ISeatGrain>(appId);
     }
 
