@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
-using Billing.Api.Workspaces;
 using Billing.Apps;
 using Billing.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;

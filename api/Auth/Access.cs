@@ -41,15 +41,3 @@ public static class Access
         return app;
     }
 }
-
-/// <summary>App ids are minted by the API (<c>app_</c> + 32 hex digits).</summary>
-public static class AppIds
-{
-    private const string Prefix = "app_";
-    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
-
-    public static string New() => Prefix + Guid.NewGuid().ToString("N");
-
-    public static bool IsWellFormed(string id) =>
-        id.Length == Prefix.Length + 32 && id.StartsWith(Prefix, StringComparison.Ordinal) && !id.AsSpan(Prefix.Length).ContainsAnyExcept(LowerHex);
-}

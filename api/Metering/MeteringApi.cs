@@ -1,5 +1,4 @@
 using Billing.Api.Auth;
-using Billing.Api.Workspaces;
 using Billing.Errors;
 using Billing.Ledgers;
 using Billing.Wallets;

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
-using Billing.Api.Workspaces;
 using Billing.Errors;
 using Billing.Ledgers;
 using Billing.Wallets;

@@ -28,7 +28,7 @@ public sealed class ClusterStorageTests(AzuriteFixture azurite) : IAsyncLifetime
         var victim = _cluster.Silos.Single(s => s.SiloAddress.Equals(host));
 
         await _cluster.KillSiloAsync(victim);
-        var survivorView = await CallSurvivingCluster(() => _cluster.Client.GetGrain<IWorkspaceGrain>(id).GetForMember("user-1"));
+        var survivorView = await SurvivingCluster.Call(() => _cluster.Client.GetGrain<IWorkspaceGrain>(id).GetForMember("user-1"));
 
         Assert.Equal(created with { }, survivorView);
         Assert.Equal(500m, survivorView!.FreeCredits!.AmountUsd);
@@ -45,24 +45,5 @@ public sealed class ClusterStorageTests(AzuriteFixture azurite) : IAsyncLifetime
         var ticks = await grain.WaitForTicks(count: 1, TimeSpan.FromSeconds(20));
 
         Assert.True(ticks >= 1, $"The reminder ticked {ticks} times.");
-    }
-
-    /// <summary>
-    /// Until the survivor declares the killed silo dead, a call routed to it fails; retry on exactly that
-    /// failure, a bounded number of times, instead of sleeping a guessed interval.
-    /// </summary>
-    private static async Task<T> CallSurvivingCluster<T>(Func<Task<T>> call)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception e) when (attempt < 60 && e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or Orleans.Runtime.OrleansException)
-            {
-                await Task.Delay(250, TestContext.Current.CancellationToken);
-            }
-        }
     }
 }

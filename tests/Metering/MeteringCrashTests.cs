@@ -27,9 +27,9 @@ public sealed class MeteringCrashTests(AzuriteFixture azurite) : IAsyncLifetime
         var victim = _cluster.Cluster.Silos.Single(s => s.SiloAddress.Equals(host));
 
         await _cluster.Cluster.KillSiloAsync(victim);
-        var retried = await CallSurvivingCluster(() => _cluster.Meter(message));
+        var retried = await SurvivingCluster.Call(() => _cluster.Meter(message));
         _cluster.Clock.Advance(TimeSpan.FromMinutes(1));
-        var next = await CallSurvivingCluster(() => _cluster.Meter(_cluster.Message(app, "zoe")));
+        var next = await SurvivingCluster.Call(() => _cluster.Meter(_cluster.Message(app, "zoe")));
 
         Assert.Equal(first, retried);
         Assert.True(first.OpenedBillingSession);
@@ -40,21 +40,5 @@ public sealed class MeteringCrashTests(AzuriteFixture azurite) : IAsyncLifetime
         var totals = await _cluster.Client.GetGrain<IUsageLogGrain>(UsageLogKey.For(app, message.Timestamp)).GetTotals();
         Assert.Equal((2L, 1L), (totals.Requests, totals.BillingSessions));
         await _cluster.AssertWalletConsistent(app);
-    }
-
-    /// <summary>Until the survivor declares the killed silo dead, calls routed to it fail: retry on exactly that, a bounded number of times.</summary>
-    private static async Task<T> CallSurvivingCluster<T>(Func<Task<T>> call)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception e) when (attempt < 60 && e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or OrleansException)
-            {
-                await Task.Delay(250, TestContext.Current.CancellationToken);
-            }
-        }
     }
 }
