@@ -25,8 +25,11 @@ public sealed partial class UsageLogGrain(
     IOptions<MeteringOptions> options,
     ILogger<UsageLogGrain> logger) : Grain, IUsageLogGrain
 {
-    /// <summary>Azure's limit on one entity-group transaction, less the totals row.</summary>
-    private const int MaxChunksPerTransaction = 99;
+    /// <summary>
+    /// Chunks per entity-group transaction. Azure caps a transaction at 100 entities and 4 MiB of body; chunks of up to
+    /// 60 KB travel base64-encoded (80 KB), so 40 of them (3.2 MB) plus the totals row stay under both.
+    /// </summary>
+    public const int MaxChunksPerTransaction = 40;
 
     /// <summary>Records remembered per end user: a retry is recognised before the same user has sent this many more.</summary>
     private const int RecentPerUser = 8;
@@ -97,8 +100,9 @@ public sealed partial class UsageLogGrain(
             return new RecordResult(RecordOutcome.Duplicate, inFlight.Record);
         }
 
-        // B8: every user-initiated message is one request; the cap counts those stored and those being stored.
-        if (_monthlyCap is { } cap && _requestsEarlierThisMonth + _totals.Requests + _queue.Count >= cap)
+        // B8: every user-initiated message is one request; the cap counts those stored and those being stored
+        // (queued or in the transaction in flight: both are in _pendingById until they commit).
+        if (_monthlyCap is { } cap && _requestsEarlierThisMonth + _totals.Requests + _pendingById.Count >= cap)
             return new RecordResult(RecordOutcome.RequestLimit, null);
 
         var pending = new Pending(record, UsageTable.SerializeLine(record));
