@@ -32,6 +32,7 @@ public sealed partial class FreeCreditPoolGrain(
     {
         if (amountUsd <= 0m)
             throw BillingException.Invalid("amountUsd", "free-credits.draw.invalid", "A draw is a positive amount.");
+        ThrowIfFaulted();
         if (!await EnsureGrantedAsync())
             return new FreeCreditDraw(0m, clock.UtcNow);
         var key = $"draw:{drawId}";
@@ -85,6 +86,7 @@ public sealed partial class FreeCreditPoolGrain(
     async Task<LedgerEntry> IFreeCreditPoolGrain.Adjust(WalletAdjustment adjustment)
     {
         OperatorAdjustments.Validate(adjustment);
+        ThrowIfFaulted();
         if (!await EnsureGrantedAsync())
             throw BillingException.NotFound("workspace.not-found", $"Workspace '{WorkspaceId}' has no free credits.");
         var result = await _book.PostAsync(OperatorAdjustments.ToPosting(Account, adjustment, clock.UtcNow));
@@ -96,6 +98,15 @@ public sealed partial class FreeCreditPoolGrain(
         // A tick only wakes the grain: the persisted due date and progress decide, so a missed or doubled tick is harmless.
         if (reminderName == ExpiryReminder)
             await ExpireIfDueAsync();
+    }
+
+    /// <summary>After a write of unknown outcome the book must be reloaded: a new activation does that.</summary>
+    private void ThrowIfFaulted()
+    {
+        if (!_book.IsFaulted)
+            return;
+        DeactivateOnIdle();
+        throw new InvalidOperationException($"The free-credit pool of workspace '{WorkspaceId}' is reloading after a failed write; retry.");
     }
 
     /// <summary>C1: posts the grant once and arms the reminder; false when the workspace has no free credits.</summary>
@@ -122,6 +133,7 @@ public sealed partial class FreeCreditPoolGrain(
         var state = pool.State;
         if (state.ExpiryDone || state.ExpiresAt is not { } expiresAt || clock.UtcNow < expiresAt)
             return;
+        ThrowIfFaulted();
 
         if (!state.PoolForfeited)
         {
