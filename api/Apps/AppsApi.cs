@@ -1,7 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
 using Billing.Apps;
-using Billing.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Billing.Api.Apps;
@@ -26,8 +25,6 @@ public static class AppsApi
     private static async Task<Created<AppView>> Create(string workspaceId, CreateAppRequest request, HttpContext http, IClusterClient cluster)
     {
         var userId = http.User.UserId();
-        if (!WorkspaceIds.IsWellFormed(workspaceId))
-            throw BillingException.NotFound("workspace.not-found", $"Workspace '{workspaceId}' was not found.");
         await Access.RequireWorkspaceRole(cluster, workspaceId, userId, Access.Members);
         var id = AppIds.New();
         var view = await cluster.GetGrain<IAppGrain>(id).Create(new CreateApp(workspaceId, request.Name.Trim(), request.Product!.Value, userId, request.SeatModel));

@@ -19,6 +19,7 @@ public static class Access
 
     public static async Task<WorkspaceRole> RequireWorkspaceRole(IGrainFactory grains, string workspaceId, string userId, params WorkspaceRole[] allowed)
     {
+        WorkspaceIds.ThrowIfMalformed(workspaceId);
         var role = await grains.GetGrain<IWorkspaceGrain>(workspaceId).GetRole(userId)
             ?? throw BillingException.NotFound("workspace.not-found", $"Workspace '{workspaceId}' was not found.");
         if (!allowed.Contains(role))
@@ -32,7 +33,8 @@ public static class Access
     /// </summary>
     public static async Task<AppView> RequireApp(IGrainFactory grains, string appId, string userId, bool appOwnerAllowed, params WorkspaceRole[] allowed)
     {
-        var app = (AppIds.IsWellFormed(appId) ? await grains.GetGrain<IAppGrain>(appId).Get() : null)
+        AppIds.ThrowIfMalformed(appId);
+        var app = await grains.GetGrain<IAppGrain>(appId).Get()
             ?? throw BillingException.NotFound("app.not-found", $"App '{appId}' was not found.");
         var role = await grains.GetGrain<IWorkspaceGrain>(app.WorkspaceId).GetRole(userId)
             ?? throw BillingException.NotFound("app.not-found", $"App '{appId}' was not found.");

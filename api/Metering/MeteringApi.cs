@@ -40,13 +40,13 @@ public static class MeteringApi
 
     private static async Task<Ok<FreeCreditStats>> GetFreeCredits(string workspaceId, HttpContext http, IClusterClient cluster)
     {
-        await RequireWorkspace(cluster, workspaceId, http, Access.Members);
+        await Access.RequireWorkspaceRole(cluster, workspaceId, http.User.UserId(), Access.Members);
         return TypedResults.Ok(await cluster.GetGrain<IFreeCreditPoolGrain>(workspaceId).GetStats());
     }
 
     private static async Task<Ok<LedgerPage>> GetFreeCreditLedger(string workspaceId, HttpContext http, IClusterClient cluster, string? afterSeq, string? limit)
     {
-        await RequireWorkspace(cluster, workspaceId, http, Access.Members);
+        await Access.RequireWorkspaceRole(cluster, workspaceId, http.User.UserId(), Access.Members);
         var (after, size) = Paging(afterSeq, limit);
         return TypedResults.Ok(await cluster.GetGrain<IFreeCreditPoolGrain>(workspaceId).GetLedger(after, size));
     }
@@ -54,17 +54,10 @@ public static class MeteringApi
     /// <summary>C4: Owners and Admins choose which balance pays first.</summary>
     private static async Task<NoContent> SetConsumptionOrder(string workspaceId, ConsumptionOrderRequest request, HttpContext http, IClusterClient cluster)
     {
-        await RequireWorkspace(cluster, workspaceId, http, Access.BillingManagers);
+        await Access.RequireWorkspaceRole(cluster, workspaceId, http.User.UserId(), Access.BillingManagers);
         var order = request.Order ?? throw BillingException.Invalid("order", "workspace.consumption-order.invalid", "The order is PaidFirst or FreeFirst.");
         await cluster.GetGrain<IWorkspaceGrain>(workspaceId).SetConsumptionOrder(order);
         return TypedResults.NoContent();
-    }
-
-    internal static async Task RequireWorkspace(IClusterClient cluster, string workspaceId, HttpContext http, WorkspaceRole[] roles)
-    {
-        if (!WorkspaceIds.IsWellFormed(workspaceId))
-            throw BillingException.NotFound("workspace.not-found", $"Workspace '{workspaceId}' was not found.");
-        await Access.RequireWorkspaceRole(cluster, workspaceId, http.User.UserId(), roles);
     }
 
     private static (long AfterSeq, int Limit) Paging(string? afterSeq, string? limit)

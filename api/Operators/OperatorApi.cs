@@ -30,16 +30,14 @@ public static class OperatorApi
     /// <summary>A grant to or an adjustment of an app's paid wallet, audited in its ledger; idempotent on the <c>Idempotency-Key</c> header.</summary>
     private static async Task<Ok<LedgerEntry>> AdjustApp(string appId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster)
     {
-        if (!AppIds.IsWellFormed(appId))
-            throw BillingException.NotFound("app.not-found", $"App '{appId}' was not found.");
+        AppIds.ThrowIfMalformed(appId);
         var adjustment = ToAdjustment(request, http);
         return TypedResults.Ok(await cluster.GetGrain<IAppWalletGrain>(appId).Adjust(adjustment));
     }
 
     private static async Task<Ok<LedgerEntry>> AdjustWorkspace(string workspaceId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster)
     {
-        if (!WorkspaceIds.IsWellFormed(workspaceId))
-            throw BillingException.NotFound("workspace.not-found", $"Workspace '{workspaceId}' was not found.");
+        WorkspaceIds.ThrowIfMalformed(workspaceId);
         var adjustment = ToAdjustment(request, http);
         return TypedResults.Ok(await cluster.GetGrain<IFreeCreditPoolGrain>(workspaceId).Adjust(adjustment));
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Billing.Api.Auth;
-using Billing.Api.Metering;
 using Billing.Errors;
 using Billing.Usage;
 using Billing.Workspaces;
@@ -43,7 +42,7 @@ public static class UsageApi
     /// <summary>U1: workspace totals across its apps.</summary>
     private static async Task<Ok<UsageTrend>> GetWorkspaceTrend(string workspaceId, HttpContext http, IClusterClient cluster, TimeProvider time, string? granularity, string? range, string? from, string? to)
     {
-        await MeteringApi.RequireWorkspace(cluster, workspaceId, http, Access.Members);
+        await Access.RequireWorkspaceRole(cluster, workspaceId, http.User.UserId(), Access.Members);
         var query = TrendQuery.Parse(granularity, range, from, to, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
         var apps = await cluster.GetGrain<IWorkspaceGrain>(workspaceId).GetAppIds();
         var points = await cluster.GetGrain<IUsageQueryGrain>(0).GetTrend(apps, query.From, query.To, query.Granularity);
