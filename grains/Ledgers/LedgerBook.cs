@@ -202,12 +202,7 @@ public sealed class LedgerBook
 
     private async Task FlushAsync()
     {
-        // Let the callers of the next moments join the first transaction: that is the group commit. A few
-        // milliseconds of window turn many small transactions into a few large ones (each costs CPU and a round trip).
-        if (_commitWindow > TimeSpan.Zero)
-            await Task.Delay(_commitWindow);
-        else
-            await Task.Yield();
+        await GroupCommit.GatherAsync(_commitWindow);
         while (true)
         {
             List<Pending> batch;

@@ -122,11 +122,7 @@ public sealed partial class UsageLogGrain(
 
     private async Task FlushAsync()
     {
-        // Let the callers of the next moments join the first transaction: that is the group commit (see LedgerBook).
-        if (options.Value.GroupCommitWindow > TimeSpan.Zero)
-            await Task.Delay(options.Value.GroupCommitWindow);
-        else
-            await Task.Yield();
+        await GroupCommit.GatherAsync(options.Value.GroupCommitWindow);
         while (_queue.Count > 0 && !_faulted)
         {
             var batch = TakeBatch(out var chunks);

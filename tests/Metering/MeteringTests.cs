@@ -185,10 +185,8 @@ public sealed class MeteringTests(MeteringFixture cluster) : IClassFixture<Meter
 
         Assert.Equal(sent.Select(d => d.MessageId), records.Select(r => r.MessageId));
         Assert.All(records, r => Assert.Equal((ChannelClass.Voice, "jo", "kore-jo"), (r.ChannelClass, r.ChannelUserId, r.PlatformUserId)));
-        Assert.Equal(r0(records).BillingSessionStart.AddMinutes(15), r0(records).BillingSessionEnd);
+        Assert.Equal(records[0].BillingSessionStart.AddMinutes(15), records[0].BillingSessionEnd);
         var trend = await cluster.Client.GetGrain<IUsageQueryGrain>(0).GetTrend([app], day.AddDays(-1), day, TrendGranularity.Day);
         Assert.Equal((1L, 3L), (trend.Sum(p => p.BillingSessions), trend.Sum(p => p.Requests)));
-
-        static UsageRecord r0(List<UsageRecord> list) => list[0];
     }
 }

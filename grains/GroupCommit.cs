@@ -1,0 +1,18 @@
+namespace Billing;
+
+/// <summary>The one rule of every group commit here (ledger books, usage logs): how a batch gathers before it is written.</summary>
+public static class GroupCommit
+{
+    /// <summary>
+    /// Lets the callers of the next moments join the batch that is about to be written. A few milliseconds of window
+    /// turn many small storage transactions into a few large ones (each costs CPU and a round trip); with no window,
+    /// only the callers of this moment join. Awaited on the caller's context, so a grain's turn rules stay as they are.
+    /// </summary>
+    public static async Task GatherAsync(TimeSpan window)
+    {
+        if (window > TimeSpan.Zero)
+            await Task.Delay(window);
+        else
+            await Task.Yield();
+    }
+}
