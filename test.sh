@@ -4,10 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -x node_modules/.bin/azurite-table ]; then
-  echo "Installing Azurite (npm ci)..." >&2
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+source scripts/local-processes.sh
+ensure_azurite
 
 results_dir="$PWD/TestResults"
 rm -rf "$results_dir"
