@@ -70,6 +70,12 @@ public interface IAppWalletGrain : IGrainWithStringKey
     /// <summary>An operator's grant (positive) or adjustment (either sign) of the paid wallet, idempotent on its key.</summary>
     Task<LedgerEntry> Adjust(WalletAdjustment adjustment);
 
+    /// <summary>
+    /// The app changed (its plan, P1): sessions charged from then on use <paramref name="app"/>'s rates. Passed in
+    /// rather than read back, because the app grain calls this from inside its own turn.
+    /// </summary>
+    Task AppChanged(Billing.Apps.AppView app);
+
     /// <summary>C2: forfeits the drawn free credits that expired at <paramref name="expiresAt"/> and answers the amount; called by the workspace pool's expiry. Idempotent.</summary>
     Task<decimal> ForfeitFreeCredits(DateTimeOffset expiresAt);
 }

@@ -39,6 +39,22 @@ public sealed class AppGrain(
 
     Task<AppView?> IAppGrain.Get() => Task.FromResult(app.State.IsCreated ? View() : null);
 
+    async Task<AppView> IAppGrain.ChangePlan(UsagePlan plan)
+    {
+        if (!Enum.IsDefined(plan))
+            throw BillingException.Invalid("plan", "app.plan.invalid", "Unknown usage plan.");
+        if (!app.State.IsCreated)
+            throw BillingException.NotFound("app.not-found", $"App '{this.GetPrimaryKeyString()}' was not found.");
+        if (app.State.Plan != plan)
+        {
+            app.State.Plan = plan;
+            await app.WriteStateAsync();
+        }
+        // Also when unchanged: a wallet that missed the notice of an earlier call (crash in between) catches up.
+        await GrainFactory.GetGrain<Billing.Wallets.IAppWalletGrain>(this.GetPrimaryKeyString()).AppChanged(View());
+        return View();
+    }
+
     private AppView View()
     {
         var s = app.State;

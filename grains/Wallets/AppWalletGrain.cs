@@ -51,6 +51,14 @@ public sealed class AppWalletGrain(
         }
     }
 
+    Task IAppWalletGrain.AppChanged(AppView app)
+    {
+        if (app.Id != AppId)
+            throw BillingException.Invalid("app", "wallet.app.mismatch", $"Wallet '{AppId}' was told about app '{app.Id}'.");
+        _app = app;
+        return Task.CompletedTask;
+    }
+
     async Task<SessionCharge> IAppWalletGrain.ChargeSession(string billingSessionId, ChannelClass channelClass, DateTimeOffset openedAt)
     {
         var app = RequireApp();
