@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Billing.Notifications;
 using Billing.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,15 +18,27 @@ namespace Billing.Tests.Infrastructure;
 public static class BillingTestCluster
 {
     private const string ClockKey = "Test:ClockId";
+    private const string EventsKey = "Test:EventsId";
 
     // Silos are built from configuration only (TestCluster instantiates the configurators), so a test's fake
     // clock reaches them through this registry, keyed by an id passed in configuration.
     private static readonly ConcurrentDictionary<string, FakeTimeProvider> Clocks = new();
+    private static readonly ConcurrentDictionary<string, RecordedBillingEvents> Events = new();
 
-    public static async Task<TestCluster> StartAsync(AzuriteFixture azurite, FakeTimeProvider clock, short silos = 2, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="events">
+    /// When given, the silos hand their billing events to it instead of the production sink, so that a test of a
+    /// producer can read what it raised. Tests of the notifications module leave it out and get the real outbox.
+    /// </param>
+    public static async Task<TestCluster> StartAsync(AzuriteFixture azurite, FakeTimeProvider clock, short silos = 2, IReadOnlyDictionary<string, string?>? settings = null, RecordedBillingEvents? events = null)
     {
         var clockId = Guid.NewGuid().ToString("N");
         Clocks[clockId] = clock;
+        var eventsId = "";
+        if (events is not null)
+        {
+            eventsId = Guid.NewGuid().ToString("N");
+            Events[eventsId] = events;
+        }
 
         var builder = new TestClusterBuilder(silos);
         builder.Options.UseTestClusterMembership = false;
@@ -37,6 +50,7 @@ public static class BillingTestCluster
         {
             ["Storage:ConnectionString"] = azurite.ConnectionString,
             [ClockKey] = clockId,
+            [EventsKey] = eventsId,
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
@@ -52,6 +66,8 @@ public static class BillingTestCluster
         {
             var connectionString = silo.Configuration["Storage:ConnectionString"]!;
             silo.Services.AddSingleton(new BillingClock(Clocks[silo.Configuration[ClockKey]!]));
+            if (silo.Configuration[EventsKey] is { Length: > 0 } eventsId)
+                silo.Services.AddSingleton<IBillingEventSink>(Events[eventsId]);
             silo.UseAzureTableClustering(o => o.ConnectionString = connectionString);
             silo.AddBillingGrains(connectionString);
 
