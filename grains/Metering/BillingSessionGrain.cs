@@ -30,6 +30,9 @@ public sealed class BillingSessionGrain(BillingClock clock, IOptions<MeteringOpt
     private readonly Dictionary<string, MeterDecision> _recent = new(StringComparer.Ordinal);
     private readonly Queue<string> _recentOrder = new();
     private AppView? _app;
+    private IAppWalletGrain? _wallet;
+    private IUsageLogGrain? _log;
+    private DateOnly _logDay;
     private bool _cursorLoaded;
     private UsageRecord? _last;
 
@@ -54,7 +57,7 @@ public sealed class BillingSessionGrain(BillingClock clock, IOptions<MeteringOpt
         }
 
         var record = Place(message);
-        var wallet = GrainFactory.GetGrain<IAppWalletGrain>(message.AppId);
+        var wallet = _wallet ??= GrainFactory.GetGrain<IAppWalletGrain>(message.AppId);
         if (record.OpenedBillingSession)
         {
             var charge = await wallet.ChargeSession(record.BillingSessionId, message.ChannelClass, message.Timestamp);
@@ -63,7 +66,7 @@ public sealed class BillingSessionGrain(BillingClock clock, IOptions<MeteringOpt
             record = record with { ChargedUsd = charge.ChargedUsd, PaidUsd = charge.PaidUsd, FreeUsd = charge.FreeUsd };
         }
 
-        var stored = await GrainFactory.GetGrain<IUsageLogGrain>(UsageLogKey.For(message.AppId, message.Timestamp)).Record(record);
+        var stored = await UsageLogOf(message).Record(record);
         switch (stored.Outcome)
         {
             case RecordOutcome.RequestLimit:
@@ -118,6 +121,22 @@ public sealed class BillingSessionGrain(BillingClock clock, IOptions<MeteringOpt
             m.MessageId, m.AppId, m.Channel, m.ChannelClass, m.PlatformUserId, m.ChannelUserId, m.Kind, m.Timestamp,
             conversationId, conversationStart, lastAt, billingSessionId, slice, sliceStart, sliceEnd,
             OpenedBillingSession: outcome != SliceOutcome.SameSlice, 0m, 0m, 0m);
+    }
+
+    /// <summary>
+    /// The usage log of the message's day. References are kept because resolving one costs more than the rest of a
+    /// decision (Orleans reads the interface's attributes on every <c>GetGrain</c>; measured, docs/benchmarks.md).
+    /// </summary>
+    private IUsageLogGrain UsageLogOf(ChannelMessage message)
+    {
+        var day = DateOnly.FromDateTime(message.Timestamp.UtcDateTime);
+        if (_log is null || day != _logDay)
+        {
+            _log = GrainFactory.GetGrain<IUsageLogGrain>(UsageLogKey.For(message.AppId, day));
+            _logDay = day;
+        }
+
+        return _log;
     }
 
     /// <summary>Starting over: the usage logs of the message's day and the day before know this end user's latest messages.</summary>
