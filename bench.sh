@@ -46,5 +46,5 @@ echo "Silo up (dashboard $SILO_URL/dashboard); running the benchmark..." >&2
 
 rc=0
 dotnet bench/Billing.Benchmark/bin/Release/net10.0/Billing.Benchmark.dll \
-  "--Storage:ConnectionString=$STORAGE" --Orleans:ClusterId=$CLUSTER_ID "$@" || rc=$?
+  "--Storage:ConnectionString=$STORAGE" --Orleans:ClusterId=$CLUSTER_ID "--Bench:Watch=azurite:${pids[0]},silo:${pids[1]}" "$@" || rc=$?
 exit "$rc"

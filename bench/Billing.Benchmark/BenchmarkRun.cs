@@ -11,6 +11,8 @@ public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSetting
     public const string BareCall = "bare (Ping)";
     public const string DecisionCall = "decision (Meter)";
 
+    private readonly ProcessCpu _cpu = new(settings.Watch);
+
     public async Task<int> RunAsync()
     {
         var startedAt = DateTimeOffset.UtcNow;
@@ -55,13 +57,24 @@ public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSetting
     private async Task<PhaseResult> MeasureAsync(string name, BenchCall call, LoadMode mode)
     {
         Measuring(logger, name, mode, settings.WarmupSeconds, settings.DurationSeconds);
+        var cpu = MeasureCpuAsync();
         var result = mode == LoadMode.Saturated
             ? await LoadPatterns.RunSaturatedAsync(name, call, settings.Concurrency, settings.Warmup, settings.Duration)
             : await LoadPatterns.RunPacedAsync(name, call, settings.Rate, settings.Warmup, settings.Duration);
+        result = result with { Cpu = await cpu };
         var p50 = result.Latency.PercentileMicros(0.50) / 1000.0;
         var p99 = result.Latency.PercentileMicros(0.99) / 1000.0;
         Measured(logger, name, mode, result.Throughput, p50, p99, result.ErrorCount, result.AbortReason ?? "completed");
         return result;
+    }
+
+    /// <summary>CPU used by each watched process over the phase's measured window (the same clock as the phase's).</summary>
+    private async Task<IReadOnlyDictionary<string, TimeSpan>> MeasureCpuAsync()
+    {
+        await Task.Delay(settings.Warmup);
+        var before = _cpu.Sample();
+        await Task.Delay(settings.Duration);
+        return ProcessCpu.Difference(before, _cpu.Sample());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Set up workspace {WorkspaceId} with {Apps} apps.")]

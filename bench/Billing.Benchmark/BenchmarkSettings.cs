@@ -51,6 +51,9 @@ public sealed class BenchmarkSettings
     /// <summary>Also write the Markdown report to this file.</summary>
     public string? Out { get; set; }
 
+    /// <summary>Processes whose CPU time the report shows per call, as <c>name:pid,...</c> (bench.sh passes the silo and Azurite).</summary>
+    public string? Watch { get; set; }
+
     public TimeSpan Duration => TimeSpan.FromSeconds(DurationSeconds);
 
     public TimeSpan Warmup => TimeSpan.FromSeconds(WarmupSeconds);

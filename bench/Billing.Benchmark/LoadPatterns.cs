@@ -25,6 +25,9 @@ public sealed record PhaseResult(
     long WarmupErrors,
     string? AbortReason)
 {
+    /// <summary>CPU time each watched process used during the measured window (see <see cref="ProcessCpu"/>).</summary>
+    public IReadOnlyDictionary<string, TimeSpan> Cpu { get; init; } = new Dictionary<string, TimeSpan>();
+
     /// <summary>Calls answered successfully per second of the measured window.</summary>
     public double Throughput => Measured > TimeSpan.Zero ? Completed / Measured.TotalSeconds : 0;
 

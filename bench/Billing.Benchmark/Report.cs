@@ -41,6 +41,26 @@ public static class Report
         md.AppendLine();
         md.AppendLine("calls/s: answered calls per measured second (paced: the achieved rate). Errors include the warm-up.").AppendLine();
 
+        var processes = results.SelectMany(r => r.Cpu.Keys).Distinct().ToList();
+        if (processes.Count > 0)
+        {
+            // What a call costs, not only how fast it returns: on a box where client, silo and Azurite share the
+            // cores, throughput is bounded by the sum of these.
+            md.AppendLine("CPU per answered call over the measured window (µs), and each process's load (% of one core):").AppendLine();
+            md.AppendLine("| call | mode | " + string.Join(" | ", processes) + " | total µs/call |");
+            md.AppendLine("| --- | --- | " + string.Join(" | ", processes.Select(_ => "---:")) + " | ---: |");
+            foreach (var r in results.Where(r => r.AbortReason is null && r.Completed > 0 && r.Cpu.Count > 0))
+            {
+                var cells = processes.Select(p => r.Cpu.TryGetValue(p, out var used)
+                    ? string.Create(Inv, $"{used.TotalMicroseconds / r.Completed:N1} ({100 * used / r.Measured:N0}%)")
+                    : "");
+                var total = r.Cpu.Values.Sum(c => c.TotalMicroseconds) / r.Completed;
+                md.AppendLine(Inv, $"| {r.Call} | {r.Mode} | {string.Join(" | ", cells)} | {total:N1} |");
+            }
+
+            md.AppendLine();
+        }
+
         md.AppendLine("Decision against bare call:").AppendLine();
         md.AppendLine(Inv, $"- throughput, saturated: {Ratio(Find(results, DecisionOf(LoadMode.Saturated)), Find(results, BareOf(LoadMode.Saturated)), r => r.Throughput, v => string.Create(Inv, $"{v:N0} calls/s"))}");
         md.AppendLine(Inv, $"- p99 at the paced rate: {Ratio(Find(results, DecisionOf(LoadMode.Paced)), Find(results, BareOf(LoadMode.Paced)), r => r.Latency.PercentileMicros(0.99), v => $"{Ms((long)v)} ms")}");
