@@ -115,5 +115,25 @@ public sealed class EnterpriseUpgradeTests(ApiFixture api) : IClassFixture<ApiFi
         Assert.Equal((BillingErrorKind.Conflict, "workspace.enterprise.contract-billed"), (refused.Kind, refused.Code));
     }
 
+    [Fact]
+    public async Task A_switch_left_half_way_is_finished_by_the_retried_approval_and_raised_once_W4_W5()
+    {
+        var ws = await TestWorkspace.CreateAsync(api);
+        var appId = await ws.CreateAppAsync(ws.Owner);
+        await Json(await ws.Owner.PostAsJsonAsync($"/workspaces/{ws.Id}/enterprise-upgrade", new { products = Search }, Ct), HttpStatusCode.OK);
+        // The workspace recorded the approval, then the orchestrator died before moving the apps.
+        var license = new EnterpriseLicense([Billing.Apps.Product.SearchAi], null, null, api.Clock.GetUtcNow(), "support-1");
+        var ticket = await api.Cluster.Client.GetGrain<IWorkspaceGrain>(ws.Id).ApproveEnterprise(license);
+        Assert.Equal([appId], ticket!.AppIds);
+        Assert.Equal("Standard", (await Json(await ws.Owner.GetAsync($"/apps/{appId}", Ct), HttpStatusCode.OK)).GetProperty("plan").GetString());
+
+        var retried = await Json(await Support.PostAsJsonAsync($"/operator/workspaces/{ws.Id}/enterprise-upgrade/approve", new { products = Search }, Ct), HttpStatusCode.OK);
+
+        Assert.Equal(JsonValueKindNull, retried.GetProperty("pendingSwitch").ValueKind);
+        Assert.Equal("Enterprise", (await Json(await ws.Owner.GetAsync($"/apps/{appId}", Ct), HttpStatusCode.OK)).GetProperty("plan").GetString());
+        var switched = Assert.Single(api.Events.OfType<WorkspacePlanSwitched>(), e => e.WorkspaceId == ws.Id);
+        Assert.Equal($"workspace-plan-switched:{ws.Id}:{ticket.SwitchNumber}", switched.EventId);
+    }
+
     private const System.Text.Json.JsonValueKind JsonValueKindNull = System.Text.Json.JsonValueKind.Null;
 }
