@@ -6,6 +6,9 @@ using Billing.Api.Metering;
 using Billing.Api.Operators;
 using Billing.Api.Usage;
 using Billing.Api.Workspaces;
+using Billing.Api.Overview;
+using Billing.Api.RateLimiting;
+using Billing.Api.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Billing.Api.Seats;
 using Billing.Storage.Hosting;
@@ -37,7 +40,9 @@ public static class BillingApiExtensions
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
         services.AddAuthorization(o => o.AddPolicy(OperatorApi.Policy, p => p.RequireClaim("role", OperatorApi.OperatorRole)));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddOperationTransformer<AccessOperationTransformer>());
+        services.AddBillingRateLimiting();
+        services.AddCallerProfiles();
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
@@ -63,6 +68,8 @@ public static class BillingApiExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseCallerProfiles();
         app.UseAuthorization();
         return app;
     }
@@ -78,6 +85,7 @@ public static class BillingApiExtensions
         app.MapUsageApi();
         app.MapOperatorApi();
         app.MapSeatsApi();
+        app.MapOverviewApi();
         return app;
     }
 

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
+using Billing.Api.Workspaces.Team;
 using Billing.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,7 +16,9 @@ public static class WorkspacesApi
     {
         var group = routes.MapGroup("/workspaces").WithTags("Workspaces").RequireAuthorization();
         group.MapPost("/", Create).WithName("CreateWorkspace");
-        group.MapGet("/{workspaceId}", Get).WithName("GetWorkspace");
+        group.MapGet("/{workspaceId}", Get).WithName("GetWorkspace").Allows("Owner", "Admin", "Member");
+        routes.MapTeamApi();
+        routes.MapEnterpriseApi();
         return routes;
     }
 

@@ -48,4 +48,48 @@ public sealed record AppView(
     [property: Id(4)] UsagePlan Plan,
     [property: Id(5)] SeatModel? SeatModel,
     [property: Id(6)] string OwnerUserId,
-    [property: Id(7)] DateTimeOffset CreatedAt);
+    [property: Id(7)] DateTimeOffset CreatedAt,
+    [property: Id(8)] PublishStatus PublishStatus = PublishStatus.Draft,
+    [property: Id(9)] IReadOnlyList<string>? Collaborators = null,
+    [property: Id(10)] PublishState? Publishing = null);
+
+/// <summary>W2: a user's role on one app. The App Owner has every right on it; a Collaborator builds and publishes it.</summary>
+public enum AppRole
+{
+    AppOwner = 0,
+    Collaborator = 1,
+}
+
+/// <summary>W3: what the previous owner keeps after an ownership transfer, chosen in the same call.</summary>
+public enum PreviousOwnerRole
+{
+    /// <summary>Stays on the app's team as a Collaborator.</summary>
+    Collaborator = 0,
+
+    /// <summary>Leaves the app's team (stays a workspace member).</summary>
+    None = 1,
+}
+
+/// <summary>D1: where an app is on its way to channels.</summary>
+public enum PublishStatus
+{
+    Draft = 0,
+    PendingApproval = 1,
+    Published = 2,
+}
+
+/// <summary>D1, D2: the publishing side of an app: the open request, the auto-approval setting, the first publish.</summary>
+[GenerateSerializer, Immutable, Alias("billing.apps.publish-state")]
+public sealed record PublishState(
+    [property: Id(0)] string? RequestedBy,
+    [property: Id(1)] DateTimeOffset? RequestedAt,
+    [property: Id(2)] bool AutoApprovalEnabled,
+    [property: Id(3)] DateTimeOffset? FirstPublishedAt,
+    [property: Id(4)] Billing.Notifications.PublishApproval? FirstApproval,
+    [property: Id(5)] Billing.Notifications.PublishFunding? FirstFunding,
+    [property: Id(6)] string? LastRejectionReason);
+
+public static class PublishLimits
+{
+    public const int MaxReasonLength = 500;
+}

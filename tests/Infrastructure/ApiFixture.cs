@@ -17,27 +17,37 @@ namespace Billing.Tests.Infrastructure;
 /// The real API (its own Orleans client, real JWT validation) in front of a real cluster on Azurite. The API
 /// finds the cluster the production way: through the Azure Table membership table.
 /// </summary>
-public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
+public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
 {
     private const string Issuer = "billing-tests";
     private const string Audience = "billing-api";
     private readonly SymmetricSecurityKey _signingKey = new(Encoding.UTF8.GetBytes(Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")));
 
+    public AzuriteFixture Azurite => azurite;
+
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
 
     public TestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The billing events the cluster raised (the silos hand them here instead of the production sink).</summary>
+    public RecordedBillingEvents Events { get; } = new();
+
+    /// <summary>API settings beyond the defaults (a subclass sets them, e.g. rate limits).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> ApiSettings { get; } = new Dictionary<string, string?>();
 
     public WebApplicationFactory<Billing.Api.ApiEntryPoint> Api { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1);
+        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, events: Events);
         Api = new WebApplicationFactory<Billing.Api.ApiEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Testing");
             web.UseSetting("Storage:ConnectionString", azurite.ConnectionString);
             web.UseSetting("Orleans:ClusterId", Cluster.Options.ClusterId);
             web.UseSetting("Orleans:ServiceId", Cluster.Options.ServiceId);
+            foreach (var (key, value) in ApiSettings)
+                web.UseSetting(key, value);
             web.ConfigureTestServices(services =>
                 services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
                 {
@@ -57,13 +67,24 @@ public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
         return client;
     }
 
+    /// <summary>An HTTP client whose token also carries the user's <c>email</c> (and <c>name</c>) claims.</summary>
+    public HttpClient ClientWithEmail(string userId, string email, string? name = null, params string[] roles)
+    {
+        var client = Api.CreateClient();
+        Claim[] profile = name is null ? [new Claim("email", email)] : [new Claim("email", email), new Claim("name", name)];
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(userId, profile, roles));
+        return client;
+    }
+
     public HttpClient AnonymousClient() => Api.CreateClient();
 
-    public string TokenFor(string userId, params string[] roles) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    public string TokenFor(string userId, params string[] roles) => TokenFor(userId, [], roles);
+
+    public string TokenFor(string userId, IEnumerable<Claim> claims, params string[] roles) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
     {
         Issuer = Issuer,
         Audience = Audience,
-        Subject = new ClaimsIdentity([new Claim("sub", userId), .. roles.Select(r => new Claim("role", r))]),
+        Subject = new ClaimsIdentity([new Claim("sub", userId), .. claims, .. roles.Select(r => new Claim("role", r))]),
         Expires = DateTime.UtcNow.AddHours(1),
         SigningCredentials = new SigningCredentials(_signingKey, SecurityAlgorithms.HmacSha256),
     });
@@ -73,5 +94,6 @@ public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
         await Api.DisposeAsync();
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 }
