@@ -36,4 +36,8 @@ public interface IWorkspaceGrain : IGrainWithStringKey
 
     /// <summary>C4: changes the consumption order; it applies to charges from then on.</summary>
     Task SetConsumptionOrder(ConsumptionOrder order);
+
+    /// <summary>The owner's user id (the recipient of the workspace's emails), or null when the workspace does not exist.</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<string?> GetOwnerUserId();
 }

@@ -73,4 +73,6 @@ public sealed class WorkspaceGrain(
         var s = workspace.State;
         return new WorkspaceView(this.GetPrimaryKeyString(), s.Name, s.Type, s.OwnerUserId, s.CreatedAt, s.FreeCredits, callerRole, s.ConsumptionOrder);
     }
+
+    Task<string?> IWorkspaceGrain.GetOwnerUserId() => Task.FromResult(workspace.State.IsCreated ? workspace.State.OwnerUserId : null);
 }
