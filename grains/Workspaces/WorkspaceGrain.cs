@@ -6,7 +6,8 @@ namespace Billing.Workspaces;
 
 public sealed class WorkspaceGrain(
     [PersistentState("workspace", StorageNames.Billing)] IPersistentState<WorkspaceState> workspace,
-    BillingClock clock) : Grain, IWorkspaceGrain
+    BillingClock clock,
+    Billing.Notifications.IBillingEventSink events) : Grain, IWorkspaceGrain
 {
     async Task<WorkspaceView> IWorkspaceGrain.Create(CreateWorkspace command)
     {
@@ -27,6 +28,7 @@ public sealed class WorkspaceGrain(
         state.FreeCredits = FreeCreditRules.ForNewStandardWorkspace(now); // C1
         state.Members[command.OwnerUserId] = WorkspaceRole.Owner;
         await workspace.WriteStateAsync();
+        await RaiseCreatedAsync(); // notifications (issue 5)
 
         // Posts the grant to the pool's ledger and arms the expiry reminder (C1, C2). Should this call fail, the pool
         // does it on first use: the grant is recorded in this state, and the pool reads it from here.
@@ -75,4 +77,20 @@ public sealed class WorkspaceGrain(
     }
 
     Task<string?> IWorkspaceGrain.GetOwnerUserId() => Task.FromResult(workspace.State.IsCreated ? workspace.State.OwnerUserId : null);
+
+    /// <summary>W1/C1: the owner's welcome email with the free-credit grant. One per workspace (the id is the workspace's).</summary>
+    private Task RaiseCreatedAsync()
+    {
+        var s = workspace.State;
+        return events.Publish(new Billing.Notifications.WorkspaceCreated
+        {
+            EventId = $"workspace-created:{this.GetPrimaryKeyString()}",
+            WorkspaceId = this.GetPrimaryKeyString(),
+            OccurredAt = s.CreatedAt,
+            WorkspaceName = s.Name,
+            OwnerUserId = s.OwnerUserId,
+            FreeCreditsUsd = s.FreeCredits?.AmountUsd ?? 0m,
+            FreeCreditsExpireAt = s.FreeCredits?.ExpiresAt ?? s.CreatedAt,
+        });
+    }
 }
