@@ -34,6 +34,7 @@ Billing is running:
   API            $API_URL            (ready: $API_URL/health/ready, OpenAPI: $API_URL/openapi/v1.json)
   Dashboard      $SILO_URL/dashboard
   Azurite table  http://127.0.0.1:${AZURITE_PORT}  (data in .data/azurite)
+  Emails         .data/mail/*.eml  (every email the outbox sends; set Notifications:Smtp:Host to use SMTP)
 Get a local token:  dotnet user-jwts create --project api --audience billing-api
 Press Ctrl-C to stop.
 MSG

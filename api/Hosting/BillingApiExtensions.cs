@@ -3,6 +3,7 @@ using Billing.Api.Errors;
 using Billing.Api.Health;
 using Billing.Api.Apps;
 using Billing.Api.Metering;
+using Billing.Api.Notifications;
 using Billing.Api.Operators;
 using Billing.Api.Usage;
 using Billing.Api.Workspaces;
@@ -86,6 +87,7 @@ public static class BillingApiExtensions
         app.MapOperatorApi();
         app.MapSeatsApi();
         app.MapOverviewApi();
+        app.MapNotificationsApi();
         return app;
     }
 

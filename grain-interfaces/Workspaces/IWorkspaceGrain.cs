@@ -111,4 +111,7 @@ public interface IWorkspaceGrain : IGrainWithStringKey
 
     /// <summary>W5: every app of the ticket is on the new plan: raises <c>WorkspacePlanSwitched</c> once and closes the ticket. Idempotent.</summary>
     Task CompletePlanSwitch(int switchNumber, IReadOnlyList<Billing.Notifications.ImpactedApp> impactedApps);
+    /// <summary>The owner's user id (the recipient of the workspace's emails), or null when the workspace does not exist.</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<string?> GetOwnerUserId();
 }

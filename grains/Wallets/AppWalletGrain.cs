@@ -23,7 +23,8 @@ public sealed class AppWalletGrain(
     [PersistentState("app-wallet", StorageNames.Billing)] IPersistentState<AppWalletState> wallet,
     BillingTables tables,
     BillingClock clock,
-    IOptions<MeteringOptions> options) : Grain, IAppWalletGrain
+    IOptions<MeteringOptions> options,
+    Billing.Notifications.IBillingEventSink events) : Grain, IAppWalletGrain
 {
     private static readonly TimeSpan EmptyPoolRecheck = TimeSpan.FromMinutes(1);
     private Task _stateWriting = Task.CompletedTask;
@@ -89,7 +90,11 @@ public sealed class AppWalletGrain(
                 legs.Add(new Leg(WalletAccounts.Free, LedgerEntryKind.Charge, -split.FromFree));
             var result = await _book.PostAsync(new Posting(legs, openedAt, "billing-session", IdempotencyKey: billingSessionId, Reference: channelClass.ToString()));
             if (result.Status != PostingStatus.Insufficient)
+            {
+                await RaiseIfPaidExhaustedAsync(result.Entries); // notifications (issue 5)
                 return ToCharge(result.Entries);
+            }
+
             // Another charge took the money between the split and the post: split again on what is left.
         }
 
@@ -238,5 +243,32 @@ public sealed class AppWalletGrain(
         var paid = -entries.Where(e => e.Account == WalletAccounts.Paid).Sum(e => e.AmountUsd);
         var free = -entries.Where(e => e.Account == WalletAccounts.Free).Sum(e => e.AmountUsd);
         return new SessionCharge(true, paid + free, paid, free);
+    }
+
+    // ---- Notifications (issue 5) --------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The paid balance just reached 0: the owner is told, with or without free credits behind it. Once per
+    /// occurrence: the id names the ledger entry that emptied the wallet, so a replayed charge raises the same event
+    /// and the outbox sends nothing new (E2).
+    /// </summary>
+    private async Task RaiseIfPaidExhaustedAsync(IReadOnlyList<LedgerEntry> entries)
+    {
+        var emptied = entries.FirstOrDefault(e => e.Account == WalletAccounts.Paid && e.AmountUsd < 0m && e.BalanceAfterUsd == 0m);
+        if (emptied is null)
+            return;
+        var app = RequireApp();
+        // The workspace-level free credits (the pool and every app's drawn block), read once per occurrence.
+        var freeLeft = FreeUsable() ? (await GrainFactory.GetGrain<IFreeCreditPoolGrain>(app.WorkspaceId).GetStats()).RemainingUsd : 0m;
+        await events.Publish(new Billing.Notifications.PaidWalletExhausted
+        {
+            EventId = $"paid-wallet-exhausted:{AppId}:{emptied.Seq}",
+            WorkspaceId = app.WorkspaceId,
+            OccurredAt = emptied.At,
+            AppId = AppId,
+            AppName = app.Name,
+            FreeCreditsAvailable = freeLeft > 0m,
+            FreeCreditsRemainingUsd = freeLeft,
+        });
     }
 }

@@ -13,7 +13,8 @@ public sealed partial class FreeCreditPoolGrain(
     [PersistentState("free-credit-pool", StorageNames.Billing)] IPersistentState<FreeCreditPoolState> pool,
     BillingTables tables,
     BillingClock clock,
-    ILogger<FreeCreditPoolGrain> logger) : Grain, IFreeCreditPoolGrain, IRemindable
+    ILogger<FreeCreditPoolGrain> logger,
+    Billing.Notifications.IBillingEventSink events) : Grain, IFreeCreditPoolGrain, IRemindable
 {
     public const string Account = "free";
     private const string ExpiryReminder = "free-credit-expiry";
@@ -42,7 +43,11 @@ public sealed partial class FreeCreditPoolGrain(
             return new FreeCreditDraw(-earlier.Sum(e => e.AmountUsd), pool.State.ExpiresAt!.Value);
         await ExpireIfDueAsync();
         if (pool.State.ExpiryDone || _book.Available(Account) <= 0m)
+        {
+            await RaiseIfUsedUpAsync(appId, 0m); // notifications (issue 5): completes a raise a crash interrupted
             return new FreeCreditDraw(0m, pool.State.ExpiresAt!.Value);
+        }
+
 
         // Recorded before the credits move, so that the expiry always knows every app holding some.
         if (pool.State.DrawingApps.Add(appId))
@@ -50,6 +55,7 @@ public sealed partial class FreeCreditPoolGrain(
         var amount = Math.Min(amountUsd, _book.Available(Account));
         var result = await _book.PostAsync(Posting.OneLeg(Account, LedgerEntryKind.Lease, -amount, clock.UtcNow, $"app:{appId}", idempotencyKey: key, reference: appId));
         var moved = result.Status == PostingStatus.Insufficient ? 0m : -result.AmountOf(Account);
+        await RaiseIfUsedUpAsync(appId, moved); // notifications (issue 5)
         return new FreeCreditDraw(moved, pool.State.ExpiresAt!.Value);
     }
 
@@ -155,6 +161,7 @@ public sealed partial class FreeCreditPoolGrain(
             await pool.WriteStateAsync();
         }
 
+        await RaiseExpiredAsync(expiresAt); // notifications (issue 5), before ExpiryDone so a crash raises it again
         state.ExpiryDone = true;
         await pool.WriteStateAsync();
         LogExpired(logger, WorkspaceId, state.ForfeitedUsd);
@@ -164,4 +171,72 @@ public sealed partial class FreeCreditPoolGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Free credits of workspace {WorkspaceId} expired: {ForfeitedUsd} USD forfeited")]
     private static partial void LogExpired(ILogger logger, string workspaceId, decimal forfeitedUsd);
+
+    // ---- Notifications (issue 5) --------------------------------------------------------------------------------
+
+    /// <summary>
+    /// C2 "used up": the pool handed out its last credit. Raised once (a persisted flag, set after the event is
+    /// accepted, so a crash in between raises it again under the same id and the outbox drops the copy).
+    /// </summary>
+    private async Task RaiseIfUsedUpAsync(string requestingAppId, decimal justMoved)
+    {
+        var state = pool.State;
+        if (state.ExhaustedRaised || state.ExpiryDone || state.GrantedUsd is null || _book.Available(Account) > 0m)
+            return;
+        await PublishExhaustedAsync(Billing.Notifications.FreeCreditsEndReason.UsedUp, clock.UtcNow, requestingAppId, justMoved);
+        state.ExhaustedRaised = true;
+        await pool.WriteStateAsync();
+    }
+
+    /// <summary>C2 "expired", once with the expiry; skipped when the credits were already reported used up and nothing expired.</summary>
+    private async Task RaiseExpiredAsync(DateTimeOffset expiresAt)
+    {
+        if (pool.State.ExhaustedRaised && pool.State.ForfeitedUsd == 0m)
+            return;
+        await PublishExhaustedAsync(Billing.Notifications.FreeCreditsEndReason.Expired, expiresAt, null, 0m);
+    }
+
+    /// <summary>The workspace summary: per app, the free credits it used, its paid balance and whether it can still run.</summary>
+    private async Task PublishExhaustedAsync(Billing.Notifications.FreeCreditsEndReason reason, DateTimeOffset at, string? requestingAppId, decimal justMoved)
+    {
+        var expired = reason == Billing.Notifications.FreeCreditsEndReason.Expired;
+        decimal granted = 0m;
+        var drawn = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        await foreach (var entry in LedgerTable.ReadAllAsync(tables.Ledgers, BookId(WorkspaceId), Account))
+        {
+            if (entry.Kind is LedgerEntryKind.Grant or LedgerEntryKind.Adjustment)
+                granted += entry.AmountUsd;
+            else if (entry.Kind == LedgerEntryKind.Lease && entry.Reference is { } drawer)
+                drawn[drawer] = drawn.GetValueOrDefault(drawer) - entry.AmountUsd;
+        }
+
+        var apps = new List<Billing.Notifications.AppFreeCreditUse>();
+        var remaining = Math.Max(0m, _book.Balance(Account));
+        foreach (var appId in pool.State.DrawingApps.Order(StringComparer.Ordinal))
+        {
+            if (await GrainFactory.GetGrain<Billing.Apps.IAppGrain>(appId).Get() is not { } app)
+                continue;
+            var wallet = GrainFactory.GetGrain<IAppWalletGrain>(appId);
+            var balance = await wallet.GetBalance();
+            // The requesting app's wallet books its draw only after this call returns.
+            var free = expired ? 0m : balance.FreeDrawnUsd + (appId == requestingAppId ? justMoved : 0m);
+            // At expiry the app's forfeit is asked again: it is idempotent and answers the amount it forfeited.
+            var forfeited = expired ? await wallet.ForfeitFreeCredits(pool.State.ExpiresAt!.Value) : 0m;
+            remaining += free;
+            apps.Add(new Billing.Notifications.AppFreeCreditUse(appId, app.Name, app.OwnerUserId,
+                drawn.GetValueOrDefault(appId) - free - forfeited, balance.PaidUsd, balance.PaidUsd > 0m || free > 0m));
+        }
+
+        await events.Publish(new Billing.Notifications.FreeCreditsExhausted
+        {
+            EventId = $"free-credits-exhausted:{WorkspaceId}:{(expired ? "expired" : "used-up")}",
+            WorkspaceId = WorkspaceId,
+            OccurredAt = at,
+            Reason = reason,
+            GrantedUsd = granted,
+            UsedUsd = granted - remaining - pool.State.ForfeitedUsd,
+            ForfeitedUsd = pool.State.ForfeitedUsd,
+            Apps = apps,
+        });
+    }
 }

@@ -21,4 +21,7 @@ public sealed class FreeCreditPoolState
     [Id(5)] public bool ExpiryDone { get; set; }
 
     [Id(6)] public bool PoolForfeited { get; set; }
+
+    /// <summary>Notifications (issue 5): the "free credits used up" event was raised, so it is raised once.</summary>
+    [Id(7)] public bool ExhaustedRaised { get; set; }
 }

@@ -32,6 +32,7 @@ public sealed class WorkspaceGrain(
         state.FreeCredits = FreeCreditRules.ForNewStandardWorkspace(now); // C1
         state.Members[command.OwnerUserId] = WorkspaceRole.Owner;
         await workspace.WriteStateAsync();
+        await RaiseCreatedAsync(); // notifications (issue 5)
 
         // Posts the grant to the pool's ledger and arms the expiry reminder (C1, C2). Should this call fail, the pool
         // does it on first use: the grant is recorded in this state, and the pool reads it from here.
@@ -330,5 +331,23 @@ public sealed class WorkspaceGrain(
     {
         var s = workspace.State;
         return new WorkspaceView(this.GetPrimaryKeyString(), s.Name, s.Type, s.OwnerUserId, s.CreatedAt, s.FreeCredits, callerRole, s.ConsumptionOrder);
+    }
+
+    Task<string?> IWorkspaceGrain.GetOwnerUserId() => Task.FromResult(workspace.State.IsCreated ? workspace.State.OwnerUserId : null);
+
+    /// <summary>W1/C1: the owner's welcome email with the free-credit grant. One per workspace (the id is the workspace's).</summary>
+    private Task RaiseCreatedAsync()
+    {
+        var s = workspace.State;
+        return events.Publish(new Billing.Notifications.WorkspaceCreated
+        {
+            EventId = $"workspace-created:{this.GetPrimaryKeyString()}",
+            WorkspaceId = this.GetPrimaryKeyString(),
+            OccurredAt = s.CreatedAt,
+            WorkspaceName = s.Name,
+            OwnerUserId = s.OwnerUserId,
+            FreeCreditsUsd = s.FreeCredits?.AmountUsd ?? 0m,
+            FreeCreditsExpireAt = s.FreeCredits?.ExpiresAt ?? s.CreatedAt,
+        });
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Azure.Data.Tables;
 using Billing;
 using Billing.Metering;
+using Billing.Notifications;
 using Microsoft.Extensions.Options;
 using Billing.Storage.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,7 +50,7 @@ public static class BillingSiloExtensions
         siloBuilder.AddAzureTableGrainStorage(StorageNames.Billing, o => o.ConnectionString = storageConnectionString);
         siloBuilder.UseAzureTableReminderService(o => o.ConnectionString = storageConnectionString);
         siloBuilder.Services.TryAddSingleton(BillingClock.System);
-        siloBuilder.Services.TryAddSingleton<Billing.Notifications.IBillingEventSink, Billing.Notifications.LoggingBillingEventSink>();
+        siloBuilder.Services.AddBillingNotifications(storageConnectionString);
         // The hot path's storage client: the SDK's per-request logging and tracing cost ~10% of its CPU (measured,
         // docs/benchmarks.md) and Orleans' own logs already name every failure.
         var tableOptions = new TableClientOptions();

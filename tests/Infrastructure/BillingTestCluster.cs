@@ -51,6 +51,8 @@ public static class BillingTestCluster
             ["Storage:ConnectionString"] = azurite.ConnectionString,
             [ClockKey] = clockId,
             [EventsKey] = eventsId,
+            // The outbox's local default writes .eml files: into a folder of this cluster's, not the repository's.
+            ["Notifications:PickupDirectory"] = Path.Combine(Path.GetTempPath(), "billing-test-mail", builder.Options.ServiceId),
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();

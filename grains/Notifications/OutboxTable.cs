@@ -1,0 +1,226 @@
+using Azure;
+using Azure.Data.Tables;
+using Billing.Storage.Shared;
+
+namespace Billing.Notifications;
+
+/// <summary>An accepted billing event waiting to be turned into messages (or done).</summary>
+public sealed record OutboxEventRow(string EventId, string EventType, byte[] Data, bool Open, int Attempts, ETag ETag);
+
+/// <summary>One email of the outbox, as stored.</summary>
+public sealed record OutboxMessageRow(
+    string Key,
+    string EventId,
+    string EventType,
+    string WorkspaceId,
+    EmailTemplate Template,
+    string Recipient,
+    string? To,
+    OutboxStatus Status,
+    int Attempts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DueAt,
+    DateTimeOffset? SentAt,
+    string? LastError,
+    string MimeMessageId,
+    ETag ETag)
+{
+    public OutboxMessageView View() =>
+        new(Key, EventId, EventType, WorkspaceId, Template, Recipient, To, Status, Attempts, CreatedAt, Status == OutboxStatus.Pending ? DueAt : null, SentAt, LastError, MimeMessageId);
+}
+
+/// <summary>
+/// The layout of the <c>Outbox</c> table (E2, E3). One partition per shard (<c>s{n}</c>), written only by that shard's
+/// grain, except for the insert of a new event row by the sink:
+/// <list type="bullet">
+/// <item><c>e~{event id}</c>: the accepted event (serialized), open until its messages exist. Inserting it twice fails
+/// with 409, which is how a retried event is recognised (E2).</item>
+/// <item><c>m~{event hash}-{recipient hash}</c>: one row per email; all emails of one event are one key range, so the
+/// expansion of an interrupted event finds what it already wrote.</item>
+/// </list>
+/// <c>Open</c> and <c>DueAt</c> make "what is due now" one filtered query of the partition.
+/// </summary>
+public sealed class OutboxTable(TableServiceClient service) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public const string TableName = "Outbox";
+    private const int MaxChunk = 64 * 1024;
+    private const int MaxChunks = 15;
+    private const int MaxErrorLength = 2000;
+
+    public TableClient Client { get; } = service.GetTableClient(TableName);
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(OutboxTable), ServiceLifecycleStage.ApplicationServices, async ct => await Client.CreateIfNotExistsAsync(ct));
+
+    public static string Partition(int shard) => $"s{shard}";
+
+    public static string EventRowKey(string eventId) => "e~" + TableKeys.Escape(eventId);
+
+    public static string MessageRowKey(string key) => "m~" + key;
+
+    /// <summary>E2: stores a newly accepted event; false when the event id was accepted before.</summary>
+    public async Task<bool> TryAddEventAsync(int shard, BillingEvent billingEvent, byte[] data, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (data.Length > MaxChunk * MaxChunks)
+            throw new InvalidOperationException($"Billing event {billingEvent.EventId} is {data.Length} bytes serialized; the outbox stores at most {MaxChunk * MaxChunks}.");
+        var row = new TableEntity(Partition(shard), EventRowKey(billingEvent.EventId))
+        {
+            ["Kind"] = "event",
+            ["EventId"] = billingEvent.EventId,
+            ["EventType"] = billingEvent.GetType().Name,
+            ["WorkspaceId"] = billingEvent.WorkspaceId,
+            ["Open"] = true,
+            ["DueAt"] = now,
+            ["ReceivedAt"] = now,
+            ["Attempts"] = 0,
+        };
+        for (var i = 0; i * MaxChunk < data.Length; i++)
+            row[$"Data{i}"] = data.AsSpan(i * MaxChunk, Math.Min(MaxChunk, data.Length - (i * MaxChunk))).ToArray();
+        try
+        {
+            await Client.AddEntityAsync(row, cancellationToken);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task<OutboxEventRow?> GetEventAsync(int shard, string eventId, CancellationToken cancellationToken = default)
+    {
+        var response = await Client.GetEntityIfExistsAsync<TableEntity>(Partition(shard), EventRowKey(eventId), cancellationToken: cancellationToken);
+        return response.HasValue ? ReadEvent(response.Value!) : null;
+    }
+
+    /// <summary>Open events and pending messages whose due date has come, oldest due first.</summary>
+    public async Task<(List<OutboxEventRow> Events, List<OutboxMessageRow> Messages)> DueAsync(int shard, DateTimeOffset now, int limit, CancellationToken cancellationToken = default)
+    {
+        var events = new List<OutboxEventRow>();
+        var messages = new List<OutboxMessageRow>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(shard)} and Open eq true and DueAt le {now}");
+        await foreach (var row in Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (row.RowKey.StartsWith("e~", StringComparison.Ordinal))
+                events.Add(ReadEvent(row));
+            else
+                messages.Add(ReadMessage(row));
+            if (events.Count + messages.Count >= limit)
+                break;
+        }
+
+        messages.Sort((a, b) => Nullable.Compare(a.DueAt, b.DueAt));
+        return (events, messages);
+    }
+
+    /// <summary>The keys of the messages already written for the event with this hash (an interrupted expansion left them).</summary>
+    public async Task<HashSet<string>> MessageKeysOfEventAsync(int shard, string eventHash, CancellationToken cancellationToken = default)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var from = MessageRowKey(eventHash + "-");
+        var to = MessageRowKey(eventHash + ".");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(shard)} and RowKey ge {from} and RowKey lt {to}");
+        await foreach (var row in Client.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            keys.Add(row.RowKey[2..]);
+        return keys;
+    }
+
+    /// <summary>
+    /// Writes the new messages of an event and closes it. The close is in the last transaction and conditioned on the
+    /// event row's ETag, so an event is closed only when all its messages exist, and never by two writers.
+    /// </summary>
+    public async Task CommitExpansionAsync(int shard, OutboxEventRow ev, IReadOnlyList<OutboxMessageRow> messages, CancellationToken cancellationToken = default)
+    {
+        var close = new TableEntity(Partition(shard), EventRowKey(ev.EventId)) { ["Open"] = false, ["ExpandedAt"] = messages.Count > 0 ? messages[0].CreatedAt : null };
+        var chunks = messages.Chunk(99).ToList();
+        if (chunks.Count == 0)
+            chunks.Add([]);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var actions = chunks[i].Select(m => new TableTransactionAction(TableTransactionActionType.Add, ToEntity(shard, m))).ToList();
+            if (i == chunks.Count - 1)
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateMerge, close, ev.ETag));
+            await Client.SubmitTransactionAsync(actions, cancellationToken);
+        }
+    }
+
+    /// <summary>Records a failed expansion (an owner could not be looked up): tried again at <paramref name="dueAt"/>.</summary>
+    public Task DeferEventAsync(int shard, OutboxEventRow ev, DateTimeOffset dueAt, string error, CancellationToken cancellationToken = default) =>
+        Client.UpdateEntityAsync(new TableEntity(Partition(shard), EventRowKey(ev.EventId))
+        {
+            ["DueAt"] = dueAt,
+            ["Attempts"] = ev.Attempts + 1,
+            ["LastError"] = Truncate(error),
+        }, ev.ETag, TableUpdateMode.Merge, cancellationToken);
+
+    public async Task<OutboxMessageRow?> GetMessageAsync(int shard, string key, CancellationToken cancellationToken = default)
+    {
+        var response = await Client.GetEntityIfExistsAsync<TableEntity>(Partition(shard), MessageRowKey(key), cancellationToken: cancellationToken);
+        return response.HasValue ? ReadMessage(response.Value!) : null;
+    }
+
+    /// <summary>Replaces the message row if nobody changed it since it was read (ETag); answers the new row.</summary>
+    public async Task<OutboxMessageRow> UpdateMessageAsync(int shard, OutboxMessageRow message, CancellationToken cancellationToken = default)
+    {
+        var response = await Client.UpdateEntityAsync(ToEntity(shard, message), message.ETag, TableUpdateMode.Replace, cancellationToken);
+        return message with { ETag = response.Headers.ETag ?? default };
+    }
+
+    public async Task<List<OutboxMessageRow>> ListAsync(int shard, OutboxStatus status, CancellationToken cancellationToken = default)
+    {
+        var rows = new List<OutboxMessageRow>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(shard)} and Status eq {status.ToString()}");
+        await foreach (var row in Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            rows.Add(ReadMessage(row));
+        return rows;
+    }
+
+    public static byte[] EventData(TableEntity row)
+    {
+        using var buffer = new MemoryStream();
+        for (var i = 0; i < MaxChunks && row.GetBinary($"Data{i}") is { } chunk; i++)
+            buffer.Write(chunk);
+        return buffer.ToArray();
+    }
+
+    public static string Truncate(string error) => error.Length <= MaxErrorLength ? error : error[..MaxErrorLength];
+
+    private static OutboxEventRow ReadEvent(TableEntity row) =>
+        new(row.GetString("EventId"), row.GetString("EventType") ?? "", EventData(row), row.GetBoolean("Open") ?? false, row.GetInt32("Attempts") ?? 0, row.ETag);
+
+    private static TableEntity ToEntity(int shard, OutboxMessageRow m) => new(Partition(shard), MessageRowKey(m.Key))
+    {
+        ["Kind"] = "message",
+        ["EventId"] = m.EventId,
+        ["EventType"] = m.EventType,
+        ["WorkspaceId"] = m.WorkspaceId,
+        ["Template"] = m.Template.ToString(),
+        ["Recipient"] = m.Recipient,
+        ["To"] = m.To,
+        ["Status"] = m.Status.ToString(),
+        ["Open"] = m.Status == OutboxStatus.Pending,
+        ["Attempts"] = m.Attempts,
+        ["CreatedAt"] = m.CreatedAt,
+        ["DueAt"] = m.DueAt,
+        ["SentAt"] = m.SentAt,
+        ["LastError"] = m.LastError is { } e ? Truncate(e) : null,
+        ["MimeMessageId"] = m.MimeMessageId,
+    };
+
+    private static OutboxMessageRow ReadMessage(TableEntity row) => new(
+        row.RowKey[2..],
+        row.GetString("EventId"),
+        row.GetString("EventType") ?? "",
+        row.GetString("WorkspaceId") ?? "",
+        Enum.Parse<EmailTemplate>(row.GetString("Template")),
+        row.GetString("Recipient"),
+        row.GetString("To"),
+        Enum.Parse<OutboxStatus>(row.GetString("Status")),
+        row.GetInt32("Attempts") ?? 0,
+        row.GetDateTimeOffset("CreatedAt") ?? default,
+        row.GetDateTimeOffset("DueAt"),
+        row.GetDateTimeOffset("SentAt"),
+        row.GetString("LastError"),
+        row.GetString("MimeMessageId") ?? "",
+        row.ETag);
+}
