@@ -8,6 +8,10 @@ using Billing.Api.Usage;
 using Billing.Api.Workspaces;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Billing.Api.Seats;
+using Billing.Api.Idempotency;
+using Billing.Api.Invoices;
+using Billing.Api.Payments;
+using Billing.Api.Subscriptions;
 using Billing.Storage.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
@@ -38,6 +42,8 @@ public static class BillingApiExtensions
         services.AddAuthorization(o => o.AddPolicy(OperatorApi.Policy, p => p.RequireClaim("role", OperatorApi.OperatorRole)));
         services.TryAddSingleton(TimeProvider.System);
         services.AddOpenApi();
+        services.AddIdempotencyKeys();
+        services.AddPaymentWebhooks();
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
@@ -64,6 +70,7 @@ public static class BillingApiExtensions
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseIdempotencyKeys();
         return app;
     }
 
@@ -78,6 +85,10 @@ public static class BillingApiExtensions
         app.MapUsageApi();
         app.MapOperatorApi();
         app.MapSeatsApi();
+        app.MapPaymentsApi();
+        app.MapPaymentWebhooksApi();
+        app.MapSubscriptionsApi();
+        app.MapInvoicesApi();
         return app;
     }
 
