@@ -23,6 +23,9 @@ public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
     private const string Audience = "billing-api";
     private readonly SymmetricSecurityKey _signingKey = new(Encoding.UTF8.GetBytes(Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")));
 
+    /// <summary>The secret the API checks payment webhooks against (tests sign their webhooks with it).</summary>
+    public const string WebhookSecret = "test-webhook-secret-0123456789";
+
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
 
     public TestCluster Cluster { get; private set; } = null!;
@@ -38,6 +41,7 @@ public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
             web.UseSetting("Storage:ConnectionString", azurite.ConnectionString);
             web.UseSetting("Orleans:ClusterId", Cluster.Options.ClusterId);
             web.UseSetting("Orleans:ServiceId", Cluster.Options.ServiceId);
+            web.UseSetting("Payments:Webhook:Secret", WebhookSecret);
             web.ConfigureTestServices(services =>
                 services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
                 {
