@@ -8,8 +8,28 @@ namespace Billing.Invoices;
 /// <summary>U4: an invoice as a one-page PDF (PDFsharp): number, date, plan or item, price and total.</summary>
 public static class InvoicePdf
 {
+    private static readonly Lock Gate = new();
+    private static string? _license;
+    private static bool _licensed;
+
+    /// <summary>
+    /// PDFsharp 6.5 refuses to work until a license is chosen: <c>AGPL</c> (its free license, with AGPL's obligations)
+    /// or a commercial key. That is the product owner's choice, so it is a setting (<c>Payments:PdfLicense</c>) with no
+    /// default; without it a PDF download is refused with a clear error and everything else works.
+    /// </summary>
+    public static string? License
+    {
+        get => _license;
+        set
+        {
+            lock (Gate)
+                _license = value;
+        }
+    }
+
     public static byte[] Render(Invoice invoice)
     {
+        EnsureLicensed();
         InvoiceFonts.EnsureRegistered();
         using var document = new PdfDocument();
         document.Info.Title = $"Invoice {invoice.Number}";
@@ -67,6 +87,22 @@ public static class InvoicePdf
         using var stream = new MemoryStream();
         document.Save(stream, closeStream: false);
         return stream.ToArray();
+    }
+
+    private static void EnsureLicensed()
+    {
+        lock (Gate)
+        {
+            if (_licensed)
+                return;
+            if (string.IsNullOrWhiteSpace(_license))
+                throw Billing.Errors.BillingException.Conflict("invoice.pdf.unlicensed", "Invoice PDFs are not enabled on this deployment: set Payments:PdfLicense (see docs/payments.md).");
+            if (string.Equals(_license, "AGPL", StringComparison.OrdinalIgnoreCase))
+                PdfSharp.PdfSharpLicense.SetAgplLicense();
+            else
+                PdfSharp.PdfSharpLicense.LoadLicense(_license);
+            _licensed = true;
+        }
     }
 
     private static string Money(decimal usd) => "$" + usd.ToString("#,##0.00", CultureInfo.InvariantCulture);

@@ -331,7 +331,12 @@ public sealed class SubscriptionGrain(
             : S.Plan == SubscriptionPlan.Advanced ? UsagePlan.Advanced : UsagePlan.Essential;
         var appGrain = GrainFactory.GetGrain<IAppGrain>(AppId);
         if ((await appGrain.Get())?.Plan is { } current && current != want && current != UsagePlan.Enterprise)
+        {
+            // ChangePlan tells the wallet from inside the app grain's turn; a wallet not yet active would ask the busy app
+            // grain for the app while activating and deadlock. Waking the wallet first avoids that (reported at merge).
+            await GrainFactory.GetGrain<Billing.Wallets.IAppWalletGrain>(AppId).GetBalance();
             _app = await appGrain.ChangePlan(want);
+        }
     }
 
     private async Task PublishAsync(AppView app, SubscriptionChange change, DateTimeOffset now, DateTimeOffset? effectiveAt, PaymentMethodSummary? method = null, string? eventKey = null)

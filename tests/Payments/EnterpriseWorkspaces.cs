@@ -14,7 +14,7 @@ public static class EnterpriseWorkspaces
 {
     public static async Task MakeEnterpriseAsync(TestCluster cluster, string workspaceId)
     {
-        var silo = (InProcessSiloHandle)cluster.Primary!;
+        var silo = (InProcessSiloHandle)cluster.Silos[0];
         var storage = silo.SiloHost!.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Billing);
         var grainId = cluster.Client.GetGrain<IWorkspaceGrain>(workspaceId).GetGrainId();
         var state = new GrainState<WorkspaceState>();

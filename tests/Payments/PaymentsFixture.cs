@@ -21,7 +21,8 @@ public class PaymentsFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     protected virtual short Silos => 1;
 
-    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+    /// <summary>Tests render invoice PDFs under PDFsharp's AGPL license (the product's choice is a setting: docs/payments.md).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?> { ["Payments:PdfLicense"] = "AGPL" };
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
 
