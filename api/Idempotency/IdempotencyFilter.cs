@@ -67,18 +67,23 @@ public sealed class IdempotencyFilter(IdempotencyStore store) : IEndpointFilter
     /// <summary>The method, path and raw body: "the same request". The body is buffered by <see cref="IdempotencyKeys.UseIdempotencyKeys"/>.</summary>
     private static async Task<string> FingerprintAsync(HttpRequest request)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.UTF8.GetBytes($"{request.Method} {request.Path}\n"));
+        using var body = new MemoryStream();
         if (request.Body.CanSeek)
         {
             request.Body.Position = 0;
-            var chunk = new byte[8192];
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk)) > 0)
-                sha.AppendData(chunk, 0, read);
+            await request.Body.CopyToAsync(body);
             request.Body.Position = 0;
         }
 
+        return Fingerprint(request.Method, request.Path, body.ToArray());
+    }
+
+    /// <summary>SHA-256 of method, path and body, in hex.</summary>
+    public static string Fingerprint(string method, string path, byte[] body)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes($"{method} {path}\n"));
+        sha.AppendData(body);
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 

@@ -34,7 +34,8 @@ public sealed class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1);
+        // Invoice PDFs need PDFsharp's license chosen (docs/payments.md); tests use its AGPL license.
+        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, settings: new Dictionary<string, string?> { ["Payments:PdfLicense"] = "AGPL" });
         Api = new WebApplicationFactory<Billing.Api.ApiEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Testing");
