@@ -9,7 +9,7 @@ public static class SubscriptionRules
     public static readonly TimeSpan RenewalNoticeLead = TimeSpan.FromDays(5);
 
     /// <summary>
-    /// The end of a period that starts at <paramref name="start"/>. Counted from the activation's day of month so that a
+    /// The end of period number <paramref name="periodIndex"/> (0 = the first) counted from <paramref name="anchor"/>, by its day of month, so that a
     /// subscription started on the 31st renews on the last day of shorter months and returns to the 31st after them.
     /// </summary>
     public static DateTimeOffset PeriodEnd(DateTimeOffset anchor, int periodIndex, BillingPeriod period) =>
