@@ -223,7 +223,11 @@ public sealed partial class AppPaymentsGrain(
 
     async Task<AutoReloadView> IAppPaymentsGrain.ConfigureAutoReload(AutoReloadSettings settings, string userId)
     {
-        await RequireSelfServiceAsync();
+        // W4: switching it off stays possible, so that an Enterprise workspace can stop what its contract now covers.
+        if (settings.Enabled)
+            await RequireSelfServiceAsync();
+        else
+            RequireApp();
         var s = state.State;
         if (settings.Enabled)
         {

@@ -1,4 +1,5 @@
 using Billing.Ledgers;
+using Billing.Metering;
 using Billing.Notifications;
 using Billing.Payments;
 using Billing.Tests.Infrastructure;
@@ -43,6 +44,32 @@ public sealed class PaymentCrashTests(AzuriteFixture azurite) : IAsyncLifetime
         var retried = await payments.AddFunds(new AddFunds("pay_crash", 700m, PaymentMethodKind.PayPal, slow, "user-1"));
         Assert.Equal(after, retried);
         Assert.Single(await _fx.PaidLedgerAsync(app));
+    }
+
+    [Fact]
+    public async Task A_silo_killed_while_an_auto_reload_is_being_charged_ends_with_one_reload_charged_and_credited_A2()
+    {
+        var (ws, app, owner) = await _fx.NewAppAsync();
+        await _fx.Client.GetGrain<Billing.Wallets.IFreeCreditPoolGrain>(ws).Adjust(new Billing.Wallets.WalletAdjustment(LedgerEntryKind.Adjustment, -500m, "paid wallet only", "operator", Guid.NewGuid().ToString("N")));
+        var good = await _fx.AddPayPalAsync(app);
+        var slow = await _fx.AddPayPalAsync(app, "slow@sandbox.paypal.test");
+        await _fx.BuyAsync(app, good, 100m, PaymentMethodKind.PayPal);
+        await _fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 99.9m, slow), owner);
+        var host = await _fx.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(_fx.Payments(app));
+        var victim = _fx.Cluster.Silos.Single(s => s.SiloAddress.Equals(host));
+
+        // One session takes the balance to $99.80, below the minimum: the wallet tells the payments grain, which charges.
+        await _fx.Client.Meter(new Billing.Metering.ChannelMessage("m-1", app, "webchat", Billing.Metering.ChannelClass.Chat, "zoe", "kore-zoe", _fx.Clock.GetUtcNow(), Billing.Metering.MessageKind.UserMessage));
+        await WaitUntilChargedAsync($"{app}:reload-1");
+        await _fx.Cluster.KillSiloAsync(victim);
+        var view = await SurvivingCluster.Call(() => _fx.Payments(app).GetAutoReload());
+        // Doubled notices after the crash start no second reload: the balance is back above the minimum.
+        await SurvivingCluster.Call(async () => { await _fx.Payments(app).RunDue(); return true; });
+
+        Assert.Equal((1, (string?)null), (view.CompletedReloads, view.ReloadInFlight));
+        Assert.Equal(1, await SandboxGateway.CountChargesAsync(_fx.SandboxCharges, $"{app}:reload-"));
+        Assert.Single(await _fx.PaidLedgerAsync(app), e => e.Kind == LedgerEntryKind.Reload && e.AmountUsd == 100m);
+        Assert.Equal(199.80m, (await _fx.PaidLedgerAsync(app)).Sum(e => e.AmountUsd));
     }
 
     /// <summary>Polls the sandbox's own record (bounded) until it holds the charge: the charge is made, its answer not yet.</summary>
