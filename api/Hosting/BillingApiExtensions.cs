@@ -12,6 +12,10 @@ using Billing.Api.RateLimiting;
 using Billing.Api.Auth;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Billing.Api.Seats;
+using Billing.Api.Idempotency;
+using Billing.Api.Invoices;
+using Billing.Api.Payments;
+using Billing.Api.Subscriptions;
 using Billing.Storage.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
@@ -44,6 +48,8 @@ public static class BillingApiExtensions
         services.AddOpenApi(o => o.AddOperationTransformer<AccessOperationTransformer>());
         services.AddBillingRateLimiting();
         services.AddCallerProfiles();
+        services.AddIdempotencyKeys();
+        services.AddPaymentWebhooks();
 
         services.AddHealthChecks()
             .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
@@ -72,6 +78,7 @@ public static class BillingApiExtensions
         app.UseRateLimiter();
         app.UseCallerProfiles();
         app.UseAuthorization();
+        app.UseIdempotencyKeys();
         return app;
     }
 
@@ -88,6 +95,10 @@ public static class BillingApiExtensions
         app.MapSeatsApi();
         app.MapOverviewApi();
         app.MapNotificationsApi();
+        app.MapPaymentsApi();
+        app.MapPaymentWebhooksApi();
+        app.MapSubscriptionsApi();
+        app.MapInvoicesApi();
         return app;
     }
 

@@ -78,4 +78,24 @@ public interface IAppWalletGrain : IGrainWithStringKey
 
     /// <summary>C2: forfeits the drawn free credits that expired at <paramref name="expiresAt"/> and answers the amount; called by the workspace pool's expiry. Idempotent.</summary>
     Task<decimal> ForfeitFreeCredits(DateTimeOffset expiresAt);
+
+    /// <summary>
+    /// M1, A2: credits a completed payment (a purchase or a reload) to the paid wallet, once per
+    /// <paramref name="paymentId"/> whatever the retries: a repeat answers the first credit.
+    /// </summary>
+    Task<PaymentCredit> CreditPayment(string paymentId, LedgerEntryKind kind, decimal amountUsd, string reference);
+
+    /// <summary>
+    /// A2, A5: from now on, tell the app's payments grain when a charge takes the paid balance below
+    /// <paramref name="belowUsd"/> (null: stop). Persisted; the notice is one-way and repeated at most once a minute
+    /// while the balance stays below, so a lost notice is made good.
+    /// </summary>
+    Task WatchPaidBalance(decimal? belowUsd);
 }
+
+/// <summary>A payment's credit to the paid wallet, with the balance before and after it (for the purchase email).</summary>
+[GenerateSerializer, Immutable, Alias("billing.wallets.payment-credit")]
+public sealed record PaymentCredit(
+    [property: Id(0)] LedgerEntry Entry,
+    [property: Id(1)] decimal PreviousBalanceUsd,
+    [property: Id(2)] decimal BalanceUsd);

@@ -34,6 +34,7 @@ public sealed class AppWalletGrain(
     private DateTimeOffset _orderReadAt;
     private DateTimeOffset? _poolEmptyAt;
     private Task<decimal>? _drawing;
+    private DateTimeOffset _lowNoticeAt = DateTimeOffset.MinValue;
 
     private string AppId => this.GetPrimaryKeyString();
 
@@ -92,6 +93,7 @@ public sealed class AppWalletGrain(
             if (result.Status != PostingStatus.Insufficient)
             {
                 await RaiseIfPaidExhaustedAsync(result.Entries); // notifications (issue 5)
+                NoticeLowPaidBalance(result.Entries);
                 return ToCharge(result.Entries);
             }
 
@@ -236,6 +238,43 @@ public sealed class AppWalletGrain(
             return;
         DeactivateOnIdle();
         throw new InvalidOperationException($"The wallet of app '{AppId}' is reloading after a failed write; retry.");
+    }
+
+    async Task<PaymentCredit> IAppWalletGrain.CreditPayment(string paymentId, LedgerEntryKind kind, decimal amountUsd, string reference)
+    {
+        RequireApp();
+        ThrowIfFaulted();
+        if (kind is not (LedgerEntryKind.Purchase or LedgerEntryKind.Reload))
+            throw BillingException.Invalid("kind", "wallet.credit.kind", "A payment credits a Purchase or a Reload.");
+        if (amountUsd <= 0m)
+            throw BillingException.Invalid("amountUsd", "wallet.credit.amount", "A payment credits a positive amount.");
+        var result = await _book.PostAsync(Posting.OneLeg(WalletAccounts.Paid, kind, amountUsd, clock.UtcNow, kind == LedgerEntryKind.Reload ? "auto-reload" : "purchase", idempotencyKey: $"payment:{paymentId}", reference: reference));
+        var entry = result.Entries.Single(e => e.Account == WalletAccounts.Paid);
+        return new PaymentCredit(entry, entry.BalanceAfterUsd - entry.AmountUsd, entry.BalanceAfterUsd);
+    }
+
+    async Task IAppWalletGrain.WatchPaidBalance(decimal? belowUsd)
+    {
+        RequireApp();
+        if (wallet.State.WatchPaidBelowUsd == belowUsd)
+            return;
+        wallet.State.WatchPaidBelowUsd = belowUsd;
+        await WriteStateAsync();
+    }
+
+    /// <summary>
+    /// A2, A5: tells the payments grain (one-way: the charge does not wait) when this charge took the paid balance below
+    /// the watched limit, and again at most once a minute while it stays below, so that a lost notice is made good.
+    /// </summary>
+    private void NoticeLowPaidBalance(IReadOnlyList<LedgerEntry> entries)
+    {
+        if (wallet.State.WatchPaidBelowUsd is not { } limit || entries.FirstOrDefault(e => e.Account == WalletAccounts.Paid) is not { } paid || paid.BalanceAfterUsd >= limit)
+            return;
+        var crossed = paid.BalanceAfterUsd - paid.AmountUsd >= limit;
+        if (!crossed && clock.UtcNow - _lowNoticeAt < TimeSpan.FromMinutes(1))
+            return;
+        _lowNoticeAt = clock.UtcNow;
+        _ = GrainFactory.GetGrain<Billing.Payments.IAppPaymentsGrain>(AppId).PaidBalanceLow();
     }
 
     private static SessionCharge ToCharge(IReadOnlyList<LedgerEntry> entries)

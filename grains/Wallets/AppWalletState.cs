@@ -13,4 +13,7 @@ public sealed class AppWalletState
 
     /// <summary>When the drawn free credits expire (the workspace grant's expiry, C2).</summary>
     [Id(2)] public DateTimeOffset? FreeExpiresAt { get; set; }
+
+    /// <summary>A2, A5: the paid balance below which the app's payments grain is told (null: nobody watches).</summary>
+    [Id(3)] public decimal? WatchPaidBelowUsd { get; set; }
 }

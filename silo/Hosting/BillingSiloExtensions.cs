@@ -62,6 +62,7 @@ public static class BillingSiloExtensions
             .BindConfiguration(MeteringOptions.Section)
             .ValidateOnStart();
         siloBuilder.Services.AddSingleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>();
+        Billing.Payments.PaymentsServiceExtensions.AddBillingPayments(siloBuilder.Services, storageConnectionString);
         return siloBuilder;
     }
 

@@ -24,6 +24,8 @@ public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
     private readonly SymmetricSecurityKey _signingKey = new(Encoding.UTF8.GetBytes(Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")));
 
     public AzuriteFixture Azurite => azurite;
+    /// <summary>The secret the API checks payment webhooks against (tests sign their webhooks with it).</summary>
+    public const string WebhookSecret = "test-webhook-secret-0123456789";
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero));
 
@@ -39,7 +41,8 @@ public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, events: Events);
+        // Invoice PDFs need PDFsharp's license chosen (docs/payments.md); tests use its AGPL license.
+        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, settings: new Dictionary<string, string?> { ["Payments:PdfLicense"] = "AGPL" }, events: Events);
         Api = new WebApplicationFactory<Billing.Api.ApiEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Testing");
@@ -48,6 +51,7 @@ public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
             web.UseSetting("Orleans:ServiceId", Cluster.Options.ServiceId);
             foreach (var (key, value) in ApiSettings)
                 web.UseSetting(key, value);
+            web.UseSetting("Payments:Webhook:Secret", WebhookSecret);
             web.ConfigureTestServices(services =>
                 services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o =>
                 {

@@ -19,17 +19,19 @@ public static class BillingTestCluster
 {
     private const string ClockKey = "Test:ClockId";
     private const string EventsKey = "Test:EventsId";
+    private const string LogsKey = "Test:LogsId";
 
     // Silos are built from configuration only (TestCluster instantiates the configurators), so a test's fake
     // clock reaches them through this registry, keyed by an id passed in configuration.
     private static readonly ConcurrentDictionary<string, FakeTimeProvider> Clocks = new();
     private static readonly ConcurrentDictionary<string, RecordedBillingEvents> Events = new();
+    private static readonly ConcurrentDictionary<string, Microsoft.Extensions.Logging.ILoggerProvider> Logs = new();
 
     /// <param name="events">
     /// When given, the silos hand their billing events to it instead of the production sink, so that a test of a
     /// producer can read what it raised. Tests of the notifications module leave it out and get the real outbox.
     /// </param>
-    public static async Task<TestCluster> StartAsync(AzuriteFixture azurite, FakeTimeProvider clock, short silos = 2, IReadOnlyDictionary<string, string?>? settings = null, RecordedBillingEvents? events = null)
+    public static async Task<TestCluster> StartAsync(AzuriteFixture azurite, FakeTimeProvider clock, short silos = 2, IReadOnlyDictionary<string, string?>? settings = null, RecordedBillingEvents? events = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         var clockId = Guid.NewGuid().ToString("N");
         Clocks[clockId] = clock;
@@ -38,6 +40,13 @@ public static class BillingTestCluster
         {
             eventsId = Guid.NewGuid().ToString("N");
             Events[eventsId] = events;
+        }
+
+        var logsId = "";
+        if (logs is not null)
+        {
+            logsId = Guid.NewGuid().ToString("N");
+            Logs[logsId] = logs;
         }
 
         var builder = new TestClusterBuilder(silos);
@@ -53,6 +62,7 @@ public static class BillingTestCluster
             [EventsKey] = eventsId,
             // The outbox's local default writes .eml files: into a folder of this cluster's, not the repository's.
             ["Notifications:PickupDirectory"] = Path.Combine(Path.GetTempPath(), "billing-test-mail", builder.Options.ServiceId),
+            [LogsKey] = logsId,
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
@@ -70,6 +80,9 @@ public static class BillingTestCluster
             silo.Services.AddSingleton(new BillingClock(Clocks[silo.Configuration[ClockKey]!]));
             if (silo.Configuration[EventsKey] is { Length: > 0 } eventsId)
                 silo.Services.AddSingleton<IBillingEventSink>(Events[eventsId]);
+            // A test that must see what the silos log (e.g. that no card number is ever logged) adds its provider.
+            if (silo.Configuration[LogsKey] is { Length: > 0 } logsId)
+                silo.Services.AddSingleton(Logs[logsId]);
             silo.UseAzureTableClustering(o => o.ConnectionString = connectionString);
             silo.AddBillingGrains(connectionString);
 
