@@ -128,4 +128,21 @@ public sealed class TeamTests(ApiFixture api) : IClassFixture<ApiFixture>
         var members = await Json(await ws.Owner.GetAsync($"/workspaces/{ws.Id}/members", Ct), HttpStatusCode.OK);
         Assert.Equal(new[] { ws.OwnerId, otherId }.Order(StringComparer.Ordinal), members.EnumerateArray().Select(m => m.GetProperty("userId").GetString()!).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task The_callers_profile_follows_their_token_claims()
+    {
+        var ws = await TestWorkspace.CreateAsync(api);
+        var (memberId, _) = await ws.AddMemberAsync("Member");
+
+        // The same user signs in later with a changed address and name: the next call records them.
+        var renamed = api.ClientWithEmail(memberId, "changed@example.com", "Changed Name");
+        await Json(await renamed.GetAsync($"/workspaces/{ws.Id}", Ct), HttpStatusCode.OK);
+
+        var members = await Json(await ws.Owner.GetAsync($"/workspaces/{ws.Id}/members", Ct), HttpStatusCode.OK);
+        var member = members.EnumerateArray().Single(m => m.GetProperty("userId").GetString() == memberId);
+        Assert.Equal(("changed@example.com", "Changed Name"), (member.GetProperty("email").GetString(), member.GetProperty("displayName").GetString()));
+        var owner = members.EnumerateArray().Single(m => m.GetProperty("userId").GetString() == ws.OwnerId);
+        Assert.Equal(($"{ws.OwnerId}@example.com", "Olivia Owner"), (owner.GetProperty("email").GetString(), owner.GetProperty("displayName").GetString()));
+    }
 }
