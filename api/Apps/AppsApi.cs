@@ -1,3 +1,4 @@
+using Billing.Api.Idempotency;
 using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
 using Billing.Apps;
@@ -36,7 +37,7 @@ public static class AppsApi
     public static IEndpointRouteBuilder MapAppsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/").WithTags("Apps").RequireAuthorization();
-        group.MapPost("/workspaces/{workspaceId}/apps", Create).WithName("CreateApp").Allows("Owner", "Admin", "Member");
+        group.MapPost("/workspaces/{workspaceId}/apps", Create).WithName("CreateApp").Allows("Owner", "Admin", "Member").WithIdempotencyKey(required: false);
         group.MapGet("/workspaces/{workspaceId}/apps", List).WithName("ListApps").Allows("Owner", "Admin", "Member");
         group.MapGet("/apps/{appId}", Get).WithName("GetApp").Allows("Owner", "Admin", "Member");
         group.MapPut("/apps/{appId}/name", Rename).WithName("RenameApp").Allows("Owner", "Admin", "AppOwner");
@@ -137,20 +138,5 @@ public static class AppsApi
     {
         await AppAccess.Require(cluster, appId, http.User.UserId(), AppRight.Approve);
         return TypedResults.Ok(await cluster.GetGrain<IAppGrain>(appId).SetAutoApproval(request.Enabled!.Value));
-    }
-}
-
-/// <summary>Checks shared by the payments endpoints (W4): an Enterprise workspace's contract bills it.</summary>
-public static class EnterpriseGuard
-{
-    /// <summary>
-    /// W4: adding funds, reloads and payment-method changes are refused in an Enterprise workspace with a clear reason.
-    /// Call it in each self-service payment endpoint after the access check.
-    /// </summary>
-    public static async Task ThrowIfEnterprise(IGrainFactory grains, string workspaceId)
-    {
-        var status = await grains.GetGrain<IWorkspaceGrain>(workspaceId).GetEnterpriseStatus();
-        if (status.Type == WorkspaceType.Enterprise)
-            throw BillingException.Conflict("workspace.enterprise.contract-billed", "This workspace is on an Enterprise contract: funds, reloads and payment methods are handled by the contract, not self-service. Contact support.");
     }
 }

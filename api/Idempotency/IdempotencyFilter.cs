@@ -11,6 +11,9 @@ public sealed class IdempotencyFilter(IdempotencyStore store) : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (http.GetEndpoint()?.Metadata.GetMetadata<IdempotencyKeyMetadata>() is { Required: false }
+            && !http.Request.Headers.ContainsKey(IdempotencyKeys.Header))
+            return await next(context);
         var key = IdempotencyKeys.Require(http);
         var caller = http.User.UserId();
         var fingerprint = await FingerprintAsync(http.Request);

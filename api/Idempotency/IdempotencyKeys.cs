@@ -6,7 +6,8 @@ using Billing.Errors;
 namespace Billing.Api.Idempotency;
 
 /// <summary>Marks an endpoint whose requests carry an <c>Idempotency-Key</c> (see <see cref="IdempotencyKeys.WithIdempotencyKey"/>).</summary>
-public sealed class IdempotencyKeyMetadata;
+/// <param name="Required">Money-moving calls must carry one; calls that only create something honour one when given.</param>
+public sealed record IdempotencyKeyMetadata(bool Required);
 
 /// <summary>
 /// The <c>Idempotency-Key</c> contract of every POST that moves money: the same key and the same request replay the
@@ -19,9 +20,13 @@ public static class IdempotencyKeys
     public const string ReplayedHeader = "Idempotent-Replayed";
     public const int MaxKeyLength = 200;
 
-    /// <summary>Requires an <c>Idempotency-Key</c> on this endpoint and honours it as described on <see cref="IdempotencyKeys"/>.</summary>
-    public static RouteHandlerBuilder WithIdempotencyKey(this RouteHandlerBuilder builder) =>
-        builder.WithMetadata(new IdempotencyKeyMetadata()).AddEndpointFilter<IdempotencyFilter>();
+    /// <summary>
+    /// Honours an <c>Idempotency-Key</c> on this endpoint as described on <see cref="IdempotencyKeys"/>. Money-moving
+    /// calls require one (<paramref name="required"/>); calls that create something (a workspace, an app) accept one, so
+    /// that a client retrying after a lost answer gets the first resource instead of a second.
+    /// </summary>
+    public static RouteHandlerBuilder WithIdempotencyKey(this RouteHandlerBuilder builder, bool required = true) =>
+        builder.WithMetadata(new IdempotencyKeyMetadata(required)).AddEndpointFilter<IdempotencyFilter>();
 
     public static IServiceCollection AddIdempotencyKeys(this IServiceCollection services) => services.AddSingleton<IdempotencyStore>();
 

@@ -1,3 +1,4 @@
+using Billing.Api.Idempotency;
 using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
 using Billing.Api.Workspaces.Team;
@@ -15,7 +16,7 @@ public static class WorkspacesApi
     public static IEndpointRouteBuilder MapWorkspacesApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/workspaces").WithTags("Workspaces").RequireAuthorization();
-        group.MapPost("/", Create).WithName("CreateWorkspace");
+        group.MapPost("/", Create).WithName("CreateWorkspace").WithIdempotencyKey(required: false);
         group.MapGet("/{workspaceId}", Get).WithName("GetWorkspace").Allows("Owner", "Admin", "Member");
         routes.MapTeamApi();
         routes.MapEnterpriseApi();

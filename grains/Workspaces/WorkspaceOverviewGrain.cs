@@ -1,5 +1,7 @@
 using Billing.Apps;
 using Billing.Metering;
+using Billing.Notifications;
+using Billing.Subscriptions;
 using Billing.Usage;
 using Billing.Users;
 using Billing.Wallets;
@@ -41,7 +43,7 @@ public sealed class WorkspaceOverviewGrain(BillingClock clock, IOptions<Metering
             var owner = await GrainFactory.GetGrain<IUserGrain>(app.OwnerUserId).Get();
             var drawn = free.Apps.FirstOrDefault(a => a.AppId == appId);
             var requests = (await usage.GetTrend([appId], monthStart, today, TrendGranularity.Month)).Sum(p => p.Requests);
-            var subscription = await SubscriptionOf(app);
+            var subscription = await SubscriptionOf(app, isPaid: app.Plan != UsagePlan.Standard || balance.PaidUsd > 0m);
             // C5: an app answers while paid or free credits can back it; an Enterprise app is billed by its contract.
             var active = app.Plan == UsagePlan.Enterprise || balance.PaidUsd > 0m || freeUsable > 0m;
             apps.Add(new AppOverview(
@@ -68,15 +70,16 @@ public sealed class WorkspaceOverviewGrain(BillingClock clock, IOptions<Metering
     }
 
     /// <summary>
-    /// SUBSCRIPTIONS MERGE POINT (U3, P2): the app's support plan type, subscription type (monthly/yearly), fee and
-    /// renewal due date. The subscriptions module (issue 4) is built in parallel; until it is merged every app reads as
-    /// having none, and the overview shows the four fields as null. Fill them here from its subscription grain.
+    /// U3, P2: the app's support plan and its subscription (type, fee, renewal due date). A paid app without a support
+    /// subscription has the Basic plan included (no fee, nothing to renew); an app with neither shows none.
     /// </summary>
-    private static Task<SubscriptionFields?> SubscriptionOf(AppView app)
+    private async Task<SubscriptionFields?> SubscriptionOf(AppView app, bool isPaid)
     {
-        _ = app;
-        return Task.FromResult<SubscriptionFields?>(null);
+        var support = await GrainFactory.GetGrain<ISubscriptionGrain>(SubscriptionKeys.For(app.Id, PlanKind.Support)).Get();
+        if (support.Plan is { } plan && support.Status is SubscriptionStatus.Active or SubscriptionStatus.PastDue or SubscriptionStatus.Cancelling)
+            return new SubscriptionFields(plan.ToString(), support.Period?.ToString(), support.PriceUsd, support.Status == SubscriptionStatus.Cancelling ? null : support.RenewalDueAt);
+        return isPaid ? new SubscriptionFields(nameof(SubscriptionPlan.Basic), null, null, null) : null;
     }
 
-    private sealed record SubscriptionFields(string SupportPlan, string SubscriptionType, decimal FeeUsd, DateTimeOffset? RenewalDueAt);
+    private sealed record SubscriptionFields(string SupportPlan, string? SubscriptionType, decimal? FeeUsd, DateTimeOffset? RenewalDueAt);
 }

@@ -267,7 +267,7 @@ public sealed class PaymentsTests(PaymentsFixture fx) : IClassFixture<PaymentsFi
         var (ws, app, owner) = await fx.NewAppAsync();
         var paypal = await fx.AddPayPalAsync(app);
         await fx.BuyAsync(app, paypal, 100m, PaymentMethodKind.PayPal);
-        await EnterpriseWorkspaces.MakeEnterpriseAsync(fx.Cluster, ws);
+        await EnterpriseWorkspaces.MakeEnterpriseAsync(fx.Cluster, ws, owner, fx.Clock.GetUtcNow());
 
         var addFunds = await Assert.ThrowsAsync<BillingException>(() => fx.BuyAsync(app, paypal, 100m, PaymentMethodKind.PayPal));
         var addMethod = await Assert.ThrowsAsync<BillingException>(() => fx.AddCardAsync(app));

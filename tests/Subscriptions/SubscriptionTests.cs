@@ -159,6 +159,21 @@ public sealed class SubscriptionTests(PaymentsFixture fx) : IClassFixture<Paymen
         Assert.Single(again.InvoiceNumbers);
     }
 
+    [Fact]
+    public async Task The_Plan_and_Usage_overview_shows_the_support_plan_its_type_fee_and_renewal_date_U3_P2()
+    {
+        var (ws, app, owner) = await fx.NewAppAsync();
+        var overview = fx.Client.GetGrain<Billing.Workspaces.IWorkspaceOverviewGrain>(0);
+        var before = Assert.Single((await overview.Get(ws, owner))!.Apps);
+        var card = await fx.AddCardAsync(app);
+
+        var sub = await Support(app).Subscribe(Order(SubscriptionPlan.Enhanced, BillingPeriod.Yearly, card));
+        var after = Assert.Single((await overview.Get(ws, owner))!.Apps);
+
+        Assert.Null(before.SupportPlan); // neither paid nor subscribed: no support plan
+        Assert.Equal(("Enhanced", "Yearly", sub.PriceUsd, sub.RenewalDueAt), (after.SupportPlan, after.SubscriptionType, after.SubscriptionFeeUsd, after.RenewalDueAt));
+    }
+
     private static readonly TimeSpan SubscriptionRulesLead = Billing.Rules.SubscriptionRules.RenewalNoticeLead;
 
     private int Changes(string app, SubscriptionChange change) => fx.EventsOf<SubscriptionChanged>(app).Count(e => e.Change == change);

@@ -106,13 +106,16 @@ public sealed class EnterpriseUpgradeTests(ApiFixture api) : IClassFixture<ApiFi
     public async Task Self_service_payments_answer_a_clear_error_in_an_Enterprise_workspace_W4()
     {
         var ws = await TestWorkspace.CreateAsync(api);
-        await EnterpriseGuard.ThrowIfEnterprise(api.Cluster.Client, ws.Id); // Standard: allowed
+        var appId = await ws.CreateAppAsync(ws.Owner, product: "SearchAi");
         await Json(await ws.Owner.PostAsJsonAsync($"/workspaces/{ws.Id}/enterprise-upgrade", new { products = Search }, Ct), HttpStatusCode.OK);
         await Json(await Support.PostAsJsonAsync($"/operator/workspaces/{ws.Id}/enterprise-upgrade/approve", new { products = Search }, Ct), HttpStatusCode.OK);
 
-        var refused = await Assert.ThrowsAsync<BillingException>(() => EnterpriseGuard.ThrowIfEnterprise(api.Cluster.Client, ws.Id));
+        using var addFunds = new HttpRequestMessage(HttpMethod.Post, $"/apps/{appId}/funds") { Content = JsonContent.Create(new { amountUsd = 100m, method = "PayPal" }) };
+        addFunds.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+        var refused = await ws.Owner.SendAsync(addFunds, Ct);
 
-        Assert.Equal((BillingErrorKind.Conflict, "workspace.enterprise.contract-billed"), (refused.Kind, refused.Code));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("workspace.enterprise.contract-billed", await refused.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 
     [Fact]
