@@ -16,7 +16,7 @@ public static class NotificationsHosting
     {
         services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<NotificationOptions>, Validator>();
-        services.AddSingleton(new OutboxTable(new TableServiceClient(storageConnectionString)));
+        services.AddSingleton(sp => new OutboxTable(new TableServiceClient(storageConnectionString), sp.GetRequiredService<IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<OutboxTable>());
         services.TryAddSingleton<IMailTransport, ConfiguredMailTransport>();
         services.TryAddSingleton<IBillingEventSink, OutboxBillingEventSink>();

@@ -31,7 +31,7 @@ public sealed record OutboxMessageRow(
 
 /// <summary>
 /// The layout of the <c>Outbox</c> table (E2, E3). One partition per shard (<c>s{n}</c>), written only by that shard's
-/// grain, except for the insert of a new event row by the sink:
+/// grain, except for the insert of a new event row by the sink (see <see cref="Partition"/>):
 /// <list type="bullet">
 /// <item><c>e~{event id}</c>: the accepted event (serialized), open until its messages exist. Inserting it twice fails
 /// with 409, which is how a retried event is recognised (E2).</item>
@@ -40,8 +40,10 @@ public sealed record OutboxMessageRow(
 /// </list>
 /// <c>Open</c> and <c>DueAt</c> make "what is due now" one filtered query of the partition.
 /// </summary>
-public sealed class OutboxTable(TableServiceClient service) : ILifecycleParticipant<ISiloLifecycle>
+public sealed class OutboxTable(TableServiceClient service, string serviceId) : ILifecycleParticipant<ISiloLifecycle>
 {
+    private readonly string _partitionPrefix = TableKeys.Escape(serviceId) + "_s";
+
     public const string TableName = "Outbox";
     private const int MaxChunk = 64 * 1024;
     private const int MaxChunks = 15;
@@ -52,7 +54,11 @@ public sealed class OutboxTable(TableServiceClient service) : ILifecycleParticip
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(OutboxTable), ServiceLifecycleStage.ApplicationServices, async ct => await Client.CreateIfNotExistsAsync(ct));
 
-    public static string Partition(int shard) => $"s{shard}";
+    /// <summary>
+    /// <c>{service id}_s{shard}</c>: shard grains have the same keys in every Orleans service, so the service id keeps
+    /// two services on one storage account (two environments, parallel test clusters) out of each other's outbox.
+    /// </summary>
+    public string Partition(int shard) => _partitionPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static string EventRowKey(string eventId) => "e~" + TableKeys.Escape(eventId);
 
@@ -188,7 +194,7 @@ public sealed class OutboxTable(TableServiceClient service) : ILifecycleParticip
     private static OutboxEventRow ReadEvent(TableEntity row) =>
         new(row.GetString("EventId"), row.GetString("EventType") ?? "", EventData(row), row.GetBoolean("Open") ?? false, row.GetInt32("Attempts") ?? 0, row.ETag);
 
-    private static TableEntity ToEntity(int shard, OutboxMessageRow m) => new(Partition(shard), MessageRowKey(m.Key))
+    private TableEntity ToEntity(int shard, OutboxMessageRow m) => new(Partition(shard), MessageRowKey(m.Key))
     {
         ["Kind"] = "message",
         ["EventId"] = m.EventId,

@@ -48,7 +48,6 @@ public sealed partial class FreeCreditPoolGrain(
             return new FreeCreditDraw(0m, pool.State.ExpiresAt!.Value);
         }
 
-
         // Recorded before the credits move, so that the expiry always knows every app holding some.
         if (pool.State.DrawingApps.Add(appId))
             await pool.WriteStateAsync();

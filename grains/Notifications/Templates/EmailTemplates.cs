@@ -1,6 +1,4 @@
 using System.Globalization;
-using Billing.Apps;
-using Billing.Workspaces;
 
 namespace Billing.Notifications.Templates;
 
