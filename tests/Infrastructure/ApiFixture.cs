@@ -34,6 +34,12 @@ public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
     /// <summary>The billing events the cluster raised (the silos hand them here instead of the production sink).</summary>
     public RecordedBillingEvents Events { get; } = new();
 
+    /// <summary>
+    /// Whether the silo hands billing events to <see cref="Events"/> (tests of producers) or to the real notifications
+    /// outbox (tests of emails, which override this with false).
+    /// </summary>
+    protected virtual bool RecordEvents => true;
+
     /// <summary>API settings beyond the defaults (a subclass sets them, e.g. rate limits).</summary>
     protected virtual IReadOnlyDictionary<string, string?> ApiSettings { get; } = new Dictionary<string, string?>();
 
@@ -42,7 +48,7 @@ public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         // Invoice PDFs need PDFsharp's license chosen (docs/payments.md); tests use its AGPL license.
-        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, settings: new Dictionary<string, string?> { ["Payments:PdfLicense"] = "AGPL" }, events: Events);
+        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, settings: new Dictionary<string, string?> { ["Payments:PdfLicense"] = "AGPL" }, events: RecordEvents ? Events : null);
         Api = new WebApplicationFactory<Billing.Api.ApiEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Testing");

@@ -10,7 +10,7 @@ using Billing.Workspaces;
 namespace Billing.Tests.Notifications;
 
 /// <summary>E3 over REST: operators list the outbox by status and retry a dead message; nobody else may.</summary>
-public sealed class OutboxApiTests(ApiFixture api) : IClassFixture<ApiFixture>
+public sealed class OutboxApiTests(OutboxApiFixture api) : IClassFixture<OutboxApiFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -91,4 +91,10 @@ public sealed class OutboxApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         var response = await Operator.PostAsync($"/operator/outbox/{id}/retry", null, Ct);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
+}
+
+/// <summary>The API over a cluster whose billing events go to the real outbox.</summary>
+public sealed class OutboxApiFixture(AzuriteFixture azurite) : ApiFixture(azurite)
+{
+    protected override bool RecordEvents => false;
 }

@@ -86,6 +86,8 @@ public sealed class MalformedRequests(SecurityWorld world, Random random)
             return new(caller, op.Method, op.Path(world.Ids) + JunkQueryString(op), null, "application/json", "junk-query");
         if (op.TakesAnId && (!canBreakBody || choice < 4))
             return UnknownId(op, caller);
+        if (!canBreakBody) // no id, no body (a list with query options): only its query can be bad
+            return new(caller, op.Method, op.Path(world.Ids) + JunkQueryString(op), null, "application/json", "junk-query");
         return choice < 8 && world.OpenApi.Properties(op.BodySchema!.Value).Count > 0 ? WrongType(op, caller) : BrokenBody(op, caller);
     }
 

@@ -23,8 +23,10 @@ public sealed record ApiOperation(
     /// </summary>
     public IReadOnlyList<string> Access => DeclaredAccess ?? (Method == HttpMethod.Get ? ["Owner", "Admin", "Member"] : ["Owner", "Admin", "AppOwner"]);
 
+    /// <summary>The path with <paramref name="values"/> filled in; a parameter the suite has no value for gets an id nobody has.</summary>
     public string Path(IReadOnlyDictionary<string, string> values) =>
-        PathParameters.Aggregate(PathTemplate, (path, name) => path.Replace("{" + name + "}", Uri.EscapeDataString(values[name]), StringComparison.Ordinal));
+        PathParameters.Aggregate(PathTemplate, (path, name) => path.Replace(
+            "{" + name + "}", Uri.EscapeDataString(values.TryGetValue(name, out var value) ? value : "zz_" + Guid.NewGuid().ToString("N")), StringComparison.Ordinal));
 
     public override string ToString() => $"{Method} {PathTemplate}";
 }

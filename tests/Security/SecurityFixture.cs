@@ -95,6 +95,8 @@ public sealed class SecurityWorld
         var ids = new Dictionary<string, string>
         {
             ["workspaceId"] = ws.Id, ["appId"] = appId, ["invitationId"] = invitation.GetProperty("id").GetString()!, ["userId"] = targetUserId,
+            // Sub-resources the target has none of: the app or workspace in the path is what the refusal must rest on.
+            ["kind"] = "support", ["paymentId"] = "pay_none", ["paymentMethodId"] = "pm_none", ["number"] = "INV-0000000001", ["messageId"] = "msg_none",
         };
         return new SecurityWorld(api, new OpenApiDocument(document), ws, callers, ids);
     }
