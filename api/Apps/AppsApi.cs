@@ -68,7 +68,8 @@ public static class AppsApi
         await Access.RequireWorkspaceRole(cluster, workspaceId, http.User.UserId(), Access.Members);
         var ids = await cluster.GetGrain<IWorkspaceGrain>(workspaceId).GetAppIds();
         var apps = await Task.WhenAll(ids.Select(id => cluster.GetGrain<IAppGrain>(id).Get()));
-        return TypedResults.Ok<IReadOnlyList<AppView>>([.. apps.OfType<AppView>().OrderBy(a => a.CreatedAt).ThenBy(a => a.Id, StringComparer.Ordinal)]);
+        // The workspace lists its apps in the order they were created (a clock can give two the same CreatedAt).
+        return TypedResults.Ok<IReadOnlyList<AppView>>([.. apps.OfType<AppView>()]);
     }
 
     private static async Task<Ok<AppView>> Get(string appId, HttpContext http, IClusterClient cluster) =>

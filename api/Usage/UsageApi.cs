@@ -71,7 +71,7 @@ public static class UsageApi
         await using var csv = CsvWriter.Create(writer, new CsvWriterOptions { NewLine = "\r\n" }, leaveOpen: true);
         await csv.WriteRecordAsync(ExportColumns, http.RequestAborted);
         var rows = 0;
-        await foreach (var r in cluster.GetGrain<IUsageQueryGrain>(0).Export(appId, first, last, http.RequestAborted))
+        await foreach (var r in cluster.ExportUsage(appId, first, last, http.RequestAborted))
         {
             await csv.WriteRecordAsync(
                 [

@@ -4,7 +4,7 @@ using Orleans.Concurrency;
 
 namespace Billing.Usage;
 
-/// <summary>Trends and exports straight from the <c>Usage</c> table (U1, U2). A stateless worker: one per silo core, no state.</summary>
+/// <summary>Trends straight from the <c>Usage</c> table (U1). A stateless worker: one per silo core, no state.</summary>
 [StatelessWorker]
 public sealed class UsageQueryGrain(BillingTables tables) : Grain, IUsageQueryGrain
 {
@@ -40,8 +40,12 @@ public sealed class UsageQueryGrain(BillingTables tables) : Grain, IUsageQueryGr
 
         return [.. points.Values];
     }
+}
 
-    async IAsyncEnumerable<UsageRecord> IUsageQueryGrain.Export(string appId, DateOnly from, DateOnly to, [EnumeratorCancellation] CancellationToken cancellationToken)
+/// <summary>One streamed export (U2); the activation is collected when idle.</summary>
+public sealed class UsageExportGrain(BillingTables tables) : Grain, IUsageExportGrain
+{
+    async IAsyncEnumerable<UsageRecord> IUsageExportGrain.Export(string appId, DateOnly from, DateOnly to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Chunk by chunk, day by day: memory holds one page of chunks, never the export.
         for (var day = from; day <= to; day = day.AddDays(1))

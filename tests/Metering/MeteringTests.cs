@@ -180,7 +180,7 @@ public sealed class MeteringTests(MeteringFixture cluster) : IClassFixture<Meter
 
         var day = DateOnly.FromDateTime(cluster.Clock.GetUtcNow().UtcDateTime);
         var records = new List<UsageRecord>();
-        await foreach (var r in cluster.Client.GetGrain<IUsageQueryGrain>(0).Export(app, day.AddDays(-1), day))
+        await foreach (var r in cluster.Client.ExportUsage(app, day.AddDays(-1), day))
             records.Add(r);
 
         Assert.Equal(sent.Select(d => d.MessageId), records.Select(r => r.MessageId));

@@ -29,7 +29,7 @@ public sealed class UsageLogTests(MeteringFixture cluster) : IClassFixture<Meter
         Assert.Equal((5000L, 500L, 100m), (totals.Requests, totals.BillingSessions, totals.ChargedUsd));
         var day = DateOnly.FromDateTime(at.UtcDateTime);
         var exported = new HashSet<string>();
-        await foreach (var r in cluster.Client.GetGrain<IUsageQueryGrain>(0).Export(app, day, day))
+        await foreach (var r in cluster.Client.ExportUsage(app, day, day))
             Assert.True(exported.Add(r.MessageId));
         Assert.Equal(5000, exported.Count);
     }

@@ -114,7 +114,8 @@ public sealed class SecurityWorld
             var client = op.IsOperatorOnly ? Operator : Target.Owner;
             var path = op.Path(Ids);
             using var response = await client.GetAsync(path, ct);
-            parts.Add($"{path} {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            // An error's body carries a fresh trace id each time: its status is what must not change.
+            parts.Add(response.IsSuccessStatusCode ? $"{path} {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}" : $"{path} {(int)response.StatusCode}");
         }
         return string.Join('\n', parts);
     }
