@@ -11,6 +11,7 @@ export Storage__ConnectionString="${Storage__ConnectionString:-DefaultEndpointsP
 
 source scripts/local-processes.sh
 ensure_azurite
+ensure_debian_packages fonts-dejavu-core
 trap stop_all INT TERM EXIT
 
 mkdir -p .data/azurite .data/logs

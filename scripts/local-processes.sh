@@ -11,6 +11,22 @@ ensure_azurite() {
   fi
 }
 
+# Debian packages the tests and invoice PDFs need, installed when missing (apt-get needs root, as on CI):
+# python3-aiosmtpd is the real SMTP server the notification tests talk to; fonts-dejavu-core is the invoice PDFs' font.
+ensure_debian_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages: ${missing[*]}. Install them (sudo apt-get install ${missing[*]}) and run again." >&2
+    exit 1
+  fi
+  echo "Installing ${missing[*]} (apt-get)..." >&2
+  { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } || { echo "Could not install ${missing[*]}." >&2; exit 1; }
+}
+
 # Stops what was started, newest first: the API and the silo (which marks itself dead in the membership table on the
 # way out) before Azurite. Azurite saves its on-disk database only on SIGINT: SIGTERM would lose the last seconds of
 # writes, so pids[0] gets SIGINT.
