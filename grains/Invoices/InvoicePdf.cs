@@ -9,27 +9,17 @@ namespace Billing.Invoices;
 public static class InvoicePdf
 {
     private static readonly Lock Gate = new();
-    private static string? _license;
     private static bool _licensed;
 
     /// <summary>
-    /// PDFsharp 6.5 refuses to work until a license is chosen: <c>AGPL</c> (its free license, with AGPL's obligations)
-    /// or a commercial key. That is the product owner's choice, so it is a setting (<c>Payments:PdfLicense</c>) with no
-    /// default; without it a PDF download is refused with a clear error and everything else works.
+    /// Renders <paramref name="invoice"/>. PDFsharp 6.5 refuses to work until a license is chosen: <c>AGPL</c> (its free
+    /// license, with AGPL's obligations) or a commercial key. That is the product owner's choice, so it is the silo's
+    /// setting <c>Payments:PdfLicense</c>, passed in here, with no default: without it a PDF download is refused with a
+    /// clear error and everything else works.
     /// </summary>
-    public static string? License
+    public static byte[] Render(Invoice invoice, string? license)
     {
-        get => _license;
-        set
-        {
-            lock (Gate)
-                _license = value;
-        }
-    }
-
-    public static byte[] Render(Invoice invoice)
-    {
-        EnsureLicensed();
+        EnsureLicensed(license);
         InvoiceFonts.EnsureRegistered();
         using var document = new PdfDocument();
         document.Info.Title = $"Invoice {invoice.Number}";
@@ -89,18 +79,19 @@ public static class InvoicePdf
         return stream.ToArray();
     }
 
-    private static void EnsureLicensed()
+    /// <remarks>The setting is the silo's; PDFsharp's license is the process's, so it is loaded once.</remarks>
+    private static void EnsureLicensed(string? license)
     {
+        if (string.IsNullOrWhiteSpace(license))
+            throw Billing.Errors.BillingException.Conflict("invoice.pdf.unlicensed", "Invoice PDFs are not enabled on this deployment: set Payments:PdfLicense (see docs/payments.md).");
         lock (Gate)
         {
             if (_licensed)
                 return;
-            if (string.IsNullOrWhiteSpace(_license))
-                throw Billing.Errors.BillingException.Conflict("invoice.pdf.unlicensed", "Invoice PDFs are not enabled on this deployment: set Payments:PdfLicense (see docs/payments.md).");
-            if (string.Equals(_license, "AGPL", StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(license, "AGPL", StringComparison.OrdinalIgnoreCase))
                 PdfSharp.PdfSharpLicense.SetAgplLicense();
             else
-                PdfSharp.PdfSharpLicense.LoadLicense(_license);
+                PdfSharp.PdfSharpLicense.LoadLicense(license);
             _licensed = true;
         }
     }

@@ -1,12 +1,13 @@
 using Azure.Data.Tables;
 using Billing.Payments;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace Billing.Invoices;
 
 /// <summary>Reads invoices from the workspace's partition: a workspace sees only its own invoices.</summary>
 [StatelessWorker]
-public sealed class InvoiceQueryGrain(PaymentTables tables) : Grain, IInvoiceQueryGrain
+public sealed class InvoiceQueryGrain(PaymentTables tables, IOptions<PaymentsOptions> options) : Grain, IInvoiceQueryGrain
 {
     async Task<IReadOnlyList<Invoice>> IInvoiceQueryGrain.List(string workspaceId, string? appId)
     {
@@ -25,7 +26,7 @@ public sealed class InvoiceQueryGrain(PaymentTables tables) : Grain, IInvoiceQue
     Task<Invoice?> IInvoiceQueryGrain.Get(string workspaceId, string number) => GetAsync(workspaceId, number);
 
     async Task<byte[]?> IInvoiceQueryGrain.RenderPdf(string workspaceId, string number) =>
-        await GetAsync(workspaceId, number) is { } invoice ? InvoicePdf.Render(invoice) : null;
+        await GetAsync(workspaceId, number) is { } invoice ? InvoicePdf.Render(invoice, options.Value.PdfLicense) : null;
 
     private async Task<Invoice?> GetAsync(string workspaceId, string number)
     {

@@ -39,7 +39,6 @@ public static class PaymentsServiceExtensions
             if (problems.Count > 0)
                 return ValidateOptionsResult.Fail(problems);
             InvoiceFonts.Directory = options.InvoiceFontDirectory;
-            InvoicePdf.License = options.PdfLicense;
             return ValidateOptionsResult.Success;
         }
     }

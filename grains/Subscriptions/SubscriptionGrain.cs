@@ -332,9 +332,8 @@ public sealed class SubscriptionGrain(
         var appGrain = GrainFactory.GetGrain<IAppGrain>(AppId);
         if ((await appGrain.Get())?.Plan is { } current && current != want && current != UsagePlan.Enterprise)
         {
-            // ChangePlan tells the wallet from inside the app grain's turn; a wallet not yet active would ask the busy app
-            // grain for the app while activating and deadlock. Waking the wallet first avoids that (reported at merge).
-            await GrainFactory.GetGrain<Billing.Wallets.IAppWalletGrain>(AppId).GetBalance();
+            // ChangePlan tells the wallet from inside the app grain's turn; a wallet activating then reads the app, which
+            // IAppGrain.Get allows by interleaving.
             _app = await appGrain.ChangePlan(want);
         }
     }
