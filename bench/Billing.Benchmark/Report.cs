@@ -20,7 +20,7 @@ public static class Report
         md.AppendLine(Inv, $"- Bare call: `IPingGrain.Ping` over {s.PingKeys:N0} grain keys");
         md.AppendLine(Inv, $"- Decision: `client.Meter(message)`, {s.ChannelUsers:N0} end users over {s.Apps:N0} Automation AI apps of one workspace, 3/4 of them on chat channels and 1/4 on voice, unique message ids, `UtcNow` timestamps");
         if (workload is not null)
-            md.AppendLine(Inv, $"- Tenant: workspace `{workload.WorkspaceId}`; apps funded: {(workload.Funded ? "yes" : "no (TODO FundAppsAsync: only the workspace's $500 free credits pay, 2,500 sessions)")}");
+            md.AppendLine(Inv, $"- Tenant: workspace `{workload.WorkspaceId}`; apps funded: {(workload.Funded ? "yes" : "no: only the workspace's $500 free credits pay (2,500 sessions)")}");
         if (setupError is not null)
             md.AppendLine(Inv, $"- Setup failed, decision not measured: {setupError}");
         md.AppendLine();

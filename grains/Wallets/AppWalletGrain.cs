@@ -92,7 +92,7 @@ public sealed class AppWalletGrain(
             var result = await _book.PostAsync(new Posting(legs, openedAt, "billing-session", IdempotencyKey: billingSessionId, Reference: channelClass.ToString()));
             if (result.Status != PostingStatus.Insufficient)
             {
-                await RaiseIfPaidExhaustedAsync(result.Entries); // notifications (issue 5)
+                await RaiseIfPaidExhaustedAsync(result.Entries); // E1: the paid wallet just reached 0
                 NoticeLowPaidBalance(result.Entries);
                 return ToCharge(result.Entries);
             }
@@ -284,7 +284,7 @@ public sealed class AppWalletGrain(
         return new SessionCharge(true, paid + free, paid, free);
     }
 
-    // ---- Notifications (issue 5) --------------------------------------------------------------------------------
+    // ---- Notifications (E1) -----------------------------------------------------------------------------------
 
     /// <summary>
     /// The paid balance just reached 0: the owner is told, with or without free credits behind it. Once per

@@ -44,7 +44,7 @@ public sealed partial class FreeCreditPoolGrain(
         await ExpireIfDueAsync();
         if (pool.State.ExpiryDone || _book.Available(Account) <= 0m)
         {
-            await RaiseIfUsedUpAsync(appId, 0m); // notifications (issue 5): completes a raise a crash interrupted
+            await RaiseIfUsedUpAsync(appId, 0m); // E1: completes a "used up" email a crash interrupted
             return new FreeCreditDraw(0m, pool.State.ExpiresAt!.Value);
         }
 
@@ -54,7 +54,7 @@ public sealed partial class FreeCreditPoolGrain(
         var amount = Math.Min(amountUsd, _book.Available(Account));
         var result = await _book.PostAsync(Posting.OneLeg(Account, LedgerEntryKind.Lease, -amount, clock.UtcNow, $"app:{appId}", idempotencyKey: key, reference: appId));
         var moved = result.Status == PostingStatus.Insufficient ? 0m : -result.AmountOf(Account);
-        await RaiseIfUsedUpAsync(appId, moved); // notifications (issue 5)
+        await RaiseIfUsedUpAsync(appId, moved); // E1: "free credits exhausted" once the pool is dry
         return new FreeCreditDraw(moved, pool.State.ExpiresAt!.Value);
     }
 
@@ -160,7 +160,7 @@ public sealed partial class FreeCreditPoolGrain(
             await pool.WriteStateAsync();
         }
 
-        await RaiseExpiredAsync(expiresAt); // notifications (issue 5), before ExpiryDone so a crash raises it again
+        await RaiseExpiredAsync(expiresAt); // E1, before ExpiryDone so a crash raises it again
         state.ExpiryDone = true;
         await pool.WriteStateAsync();
         LogExpired(logger, WorkspaceId, state.ForfeitedUsd);
@@ -171,7 +171,7 @@ public sealed partial class FreeCreditPoolGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Free credits of workspace {WorkspaceId} expired: {ForfeitedUsd} USD forfeited")]
     private static partial void LogExpired(ILogger logger, string workspaceId, decimal forfeitedUsd);
 
-    // ---- Notifications (issue 5) --------------------------------------------------------------------------------
+    // ---- Notifications (E1) -----------------------------------------------------------------------------------
 
     /// <summary>
     /// C2 "used up": the pool handed out its last credit. Raised once (a persisted flag, set after the event is

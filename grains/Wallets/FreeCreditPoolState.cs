@@ -22,6 +22,6 @@ public sealed class FreeCreditPoolState
 
     [Id(6)] public bool PoolForfeited { get; set; }
 
-    /// <summary>Notifications (issue 5): the "free credits used up" event was raised, so it is raised once.</summary>
+    /// <summary>E1: the "free credits used up" event was raised, so it is raised once.</summary>
     [Id(7)] public bool ExhaustedRaised { get; set; }
 }

@@ -32,7 +32,7 @@ public sealed class WorkspaceGrain(
         state.FreeCredits = FreeCreditRules.ForNewStandardWorkspace(now); // C1
         state.Members[command.OwnerUserId] = WorkspaceRole.Owner;
         await workspace.WriteStateAsync();
-        await RaiseCreatedAsync(); // notifications (issue 5)
+        await RaiseCreatedAsync(); // E1: the owner's welcome email
 
         // Posts the grant to the pool's ledger and arms the expiry reminder (C1, C2). Should this call fail, the pool
         // does it on first use: the grant is recorded in this state, and the pool reads it from here.
