@@ -45,7 +45,7 @@ public static class BillingApiExtensions
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o => o.MapInboundClaims = false);
         services.AddAuthorization(o => o.AddPolicy(OperatorApi.Policy, p => p.RequireClaim("role", OperatorApi.OperatorRole)));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOpenApi(o => o.AddOperationTransformer<AccessOperationTransformer>());
+        services.AddOpenApi(o => o.AddOperationTransformer<AccessOperationTransformer>().AddOperationTransformer<IdempotencyKeyOperationTransformer>());
         services.AddBillingRateLimiting();
         services.AddCallerProfiles();
         services.AddIdempotencyKeys();

@@ -104,4 +104,21 @@ public sealed class WorkspacesApiTests(ApiFixture api) : IClassFixture<ApiFixtur
         var openApi = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json", Ct);
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/workspaces/{workspaceId}", out _));
     }
+
+    [Fact]
+    public async Task The_OpenAPI_document_describes_the_Idempotency_Key_required_on_money_and_optional_on_creation()
+    {
+        var openApi = await api.AnonymousClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json", Ct);
+
+        static bool? KeyRequired(JsonElement operation) =>
+            operation.TryGetProperty("parameters", out var parameters)
+                ? parameters.EnumerateArray().Where(p => p.GetProperty("name").GetString() == "Idempotency-Key" && p.GetProperty("in").GetString() == "header")
+                    .Select(p => (bool?)(p.TryGetProperty("required", out var r) && r.GetBoolean())).SingleOrDefault()
+                : null;
+        var paths = openApi.GetProperty("paths");
+
+        Assert.True(KeyRequired(paths.GetProperty("/apps/{appId}/funds").GetProperty("post")));
+        Assert.False(KeyRequired(paths.GetProperty("/workspaces").GetProperty("post")));
+        Assert.Null(KeyRequired(paths.GetProperty("/workspaces/{workspaceId}").GetProperty("get")));
+    }
 }
