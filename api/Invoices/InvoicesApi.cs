@@ -12,10 +12,10 @@ public static class InvoicesApi
     public static IEndpointRouteBuilder MapInvoicesApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/").WithTags("Invoices").RequireAuthorization();
-        group.MapGet("/workspaces/{workspaceId}/invoices", ListWorkspace).WithName("ListInvoices");
-        group.MapGet("/apps/{appId}/invoices", ListApp).WithName("ListAppInvoices");
-        group.MapGet("/workspaces/{workspaceId}/invoices/{number}", Get).WithName("GetInvoice");
-        group.MapGet("/workspaces/{workspaceId}/invoices/{number}/pdf", GetPdf).WithName("GetInvoicePdf");
+        group.MapGet("/workspaces/{workspaceId}/invoices", ListWorkspace).WithName("ListInvoices").Allows("Owner", "Admin");
+        group.MapGet("/apps/{appId}/invoices", ListApp).WithName("ListAppInvoices").Allows("Owner", "Admin", "AppOwner");
+        group.MapGet("/workspaces/{workspaceId}/invoices/{number}", Get).WithName("GetInvoice").Allows("Owner", "Admin", "AppOwner");
+        group.MapGet("/workspaces/{workspaceId}/invoices/{number}/pdf", GetPdf).WithName("GetInvoicePdf").Allows("Owner", "Admin", "AppOwner");
         return routes;
     }
 

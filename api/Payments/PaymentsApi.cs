@@ -30,15 +30,15 @@ public static class PaymentsApi
     public static IEndpointRouteBuilder MapPaymentsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/apps/{appId}").WithTags("Payments").RequireAuthorization();
-        group.MapGet("/payment-methods", GetMethods).WithName("GetPaymentMethods");
-        group.MapPost("/payment-methods", AddMethod).WithName("AddPaymentMethod");
-        group.MapDelete("/payment-methods/{paymentMethodId}", RemoveMethod).WithName("RemovePaymentMethod");
-        group.MapPost("/funds", AddFunds).WithName("AddFunds").WithIdempotencyKey();
-        group.MapPost("/payments/{paymentId}/otp", ConfirmOtp).WithName("ConfirmPaymentOtp").WithIdempotencyKey();
-        group.MapGet("/payments", GetPayments).WithName("GetPayments");
-        group.MapGet("/payments/{paymentId}", GetPayment).WithName("GetPayment");
-        group.MapGet("/auto-reload", GetAutoReload).WithName("GetAutoReload");
-        group.MapPut("/auto-reload", SetAutoReload).WithName("SetAutoReload");
+        group.MapGet("/payment-methods", GetMethods).WithName("GetPaymentMethods").Allows("Owner", "Admin", "AppOwner");
+        group.MapPost("/payment-methods", AddMethod).WithName("AddPaymentMethod").Allows("Owner", "Admin", "AppOwner");
+        group.MapDelete("/payment-methods/{paymentMethodId}", RemoveMethod).WithName("RemovePaymentMethod").Allows("Owner", "Admin", "AppOwner");
+        group.MapPost("/funds", AddFunds).WithName("AddFunds").Allows("Owner", "Admin", "AppOwner").WithIdempotencyKey();
+        group.MapPost("/payments/{paymentId}/otp", ConfirmOtp).WithName("ConfirmPaymentOtp").Allows("Owner", "Admin", "AppOwner").WithIdempotencyKey();
+        group.MapGet("/payments", GetPayments).WithName("GetPayments").Allows("Owner", "Admin", "AppOwner");
+        group.MapGet("/payments/{paymentId}", GetPayment).WithName("GetPayment").Allows("Owner", "Admin", "AppOwner");
+        group.MapGet("/auto-reload", GetAutoReload).WithName("GetAutoReload").Allows("Owner", "Admin", "AppOwner");
+        group.MapPut("/auto-reload", SetAutoReload).WithName("SetAutoReload").Allows("Owner", "Admin", "AppOwner");
         return routes;
     }
 

@@ -1,3 +1,4 @@
+using Billing.Api.Auth;
 using Billing.Api.Idempotency;
 using Billing.Api.Payments;
 using Billing.Errors;
@@ -15,9 +16,9 @@ public static class SubscriptionsApi
     public static IEndpointRouteBuilder MapSubscriptionsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/apps/{appId}/subscriptions").WithTags("Subscriptions").RequireAuthorization();
-        group.MapGet("/", GetAll).WithName("GetSubscriptions");
-        group.MapPost("/", Subscribe).WithName("Subscribe").WithIdempotencyKey();
-        group.MapPost("/{kind}/cancel", Cancel).WithName("CancelSubscription");
+        group.MapGet("/", GetAll).WithName("GetSubscriptions").Allows("Owner", "Admin", "AppOwner");
+        group.MapPost("/", Subscribe).WithName("Subscribe").Allows("Owner", "Admin", "AppOwner").WithIdempotencyKey();
+        group.MapPost("/{kind}/cancel", Cancel).WithName("CancelSubscription").Allows("Owner", "Admin", "AppOwner");
         return routes;
     }
 
