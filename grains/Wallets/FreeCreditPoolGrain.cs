@@ -62,15 +62,7 @@ public sealed partial class FreeCreditPoolGrain(
     {
         await EnsureGrantedAsync();
         await ExpireIfDueAsync();
-        decimal granted = 0m;
-        var drawn = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        await foreach (var entry in LedgerTable.ReadAllAsync(tables.Ledgers, BookId(WorkspaceId), Account))
-        {
-            if (entry.Kind is LedgerEntryKind.Grant or LedgerEntryKind.Adjustment)
-                granted += entry.AmountUsd;
-            else if (entry.Kind == LedgerEntryKind.Lease && entry.Reference is { } app)
-                drawn[app] = drawn.GetValueOrDefault(app) - entry.AmountUsd;
-        }
+        var (granted, drawn) = await ReadGrantedAndDrawnAsync();
 
         var apps = new List<AppFreeCreditUse>();
         var remaining = _book.Balance(Account);
@@ -83,6 +75,22 @@ public sealed partial class FreeCreditPoolGrain(
 
         var forfeited = pool.State.ForfeitedUsd;
         return new FreeCreditStats(WorkspaceId, granted, granted - remaining - forfeited, remaining, forfeited, pool.State.ExpiresAt, pool.State.ExpiryDone, apps);
+    }
+
+    /// <summary>From the pool's ledger: what was granted (grants and adjustments) and what each app has drawn.</summary>
+    private async Task<(decimal Granted, Dictionary<string, decimal> DrawnByApp)> ReadGrantedAndDrawnAsync()
+    {
+        decimal granted = 0m;
+        var drawn = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        await foreach (var entry in LedgerTable.ReadAllAsync(tables.Ledgers, BookId(WorkspaceId), Account))
+        {
+            if (entry.Kind is LedgerEntryKind.Grant or LedgerEntryKind.Adjustment)
+                granted += entry.AmountUsd;
+            else if (entry.Kind == LedgerEntryKind.Lease && entry.Reference is { } app)
+                drawn[app] = drawn.GetValueOrDefault(app) - entry.AmountUsd;
+        }
+
+        return (granted, drawn);
     }
 
     Task<LedgerPage> IFreeCreditPoolGrain.GetLedger(long afterSeq, int limit) =>
@@ -199,15 +207,7 @@ public sealed partial class FreeCreditPoolGrain(
     private async Task PublishExhaustedAsync(Billing.Notifications.FreeCreditsEndReason reason, DateTimeOffset at, string? requestingAppId, decimal justMoved)
     {
         var expired = reason == Billing.Notifications.FreeCreditsEndReason.Expired;
-        decimal granted = 0m;
-        var drawn = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        await foreach (var entry in LedgerTable.ReadAllAsync(tables.Ledgers, BookId(WorkspaceId), Account))
-        {
-            if (entry.Kind is LedgerEntryKind.Grant or LedgerEntryKind.Adjustment)
-                granted += entry.AmountUsd;
-            else if (entry.Kind == LedgerEntryKind.Lease && entry.Reference is { } drawer)
-                drawn[drawer] = drawn.GetValueOrDefault(drawer) - entry.AmountUsd;
-        }
+        var (granted, drawn) = await ReadGrantedAndDrawnAsync();
 
         var apps = new List<Billing.Notifications.AppFreeCreditUse>();
         var remaining = Math.Max(0m, _book.Balance(Account));

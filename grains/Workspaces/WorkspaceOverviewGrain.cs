@@ -43,13 +43,14 @@ public sealed class WorkspaceOverviewGrain(BillingClock clock, IOptions<Metering
             var owner = await GrainFactory.GetGrain<IUserGrain>(app.OwnerUserId).Get();
             var drawn = free.Apps.FirstOrDefault(a => a.AppId == appId);
             var requests = (await usage.GetTrend([appId], monthStart, today, TrendGranularity.Month)).Sum(p => p.Requests);
-            var subscription = await SubscriptionOf(app, isPaid: app.Plan != UsagePlan.Standard || balance.PaidUsd > 0m);
+            var isPaid = app.Plan != UsagePlan.Standard || balance.PaidUsd > 0m;
+            var subscription = await SubscriptionOf(app, isPaid);
             // C5: an app answers while paid or free credits can back it; an Enterprise app is billed by its contract.
             var active = app.Plan == UsagePlan.Enterprise || balance.PaidUsd > 0m || freeUsable > 0m;
             apps.Add(new AppOverview(
                 app.Id, app.Name, app.Product, app.Plan, app.OwnerUserId, owner?.Email, app.PublishStatus,
                 balance.PaidUsd, drawn is null ? 0m : drawn.DrawnUsd - drawn.RemainingUsd, balance.FreeDrawnUsd,
-                IsPaid: app.Plan != UsagePlan.Standard || balance.PaidUsd > 0m,
+                isPaid,
                 active ? AppActivity.Active : AppActivity.Inactive,
                 metering.Value.AllowedRequestsPerMonth.TryGetValue(app.Plan, out var cap) ? cap : null,
                 requests,

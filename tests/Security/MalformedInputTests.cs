@@ -83,11 +83,11 @@ public sealed class MalformedRequests(SecurityWorld world, Random random)
         var canBreakBody = op.BodySchema is not null;
         var choice = random.Next(10);
         if (op.Method == HttpMethod.Get && op.TakesAnId && op.QueryParameters.Count > 0 && choice < 5)
-            return new(caller, op.Method, op.Path(world.Ids) + JunkQueryString(op), null, "application/json", "junk-query");
+            return JunkQueryRequest(op, caller);
         if (op.TakesAnId && (!canBreakBody || choice < 4))
             return UnknownId(op, caller);
         if (!canBreakBody) // no id, no body (a list with query options): only its query can be bad
-            return new(caller, op.Method, op.Path(world.Ids) + JunkQueryString(op), null, "application/json", "junk-query");
+            return JunkQueryRequest(op, caller);
         return choice < 8 && world.OpenApi.Properties(op.BodySchema!.Value).Count > 0 ? WrongType(op, caller) : BrokenBody(op, caller);
     }
 
@@ -169,6 +169,10 @@ public sealed class MalformedRequests(SecurityWorld world, Random random)
             }
         }
     }
+
+    /// <summary>The path with the target's ids and every query option junk; no body.</summary>
+    private BadRequest JunkQueryRequest(ApiOperation op, HttpClient caller) =>
+        new(caller, op.Method, op.Path(world.Ids) + JunkQueryString(op), null, "application/json", "junk-query");
 
     private string JunkQueryString(ApiOperation op) =>
         "?" + string.Join('&', op.QueryParameters.Select(q => q + "=" + Uri.EscapeDataString(random.Next(8) == 0 ? new string('9', 5000) : JunkQuery[random.Next(JunkQuery.Length)])));
