@@ -73,7 +73,7 @@ public sealed partial class UsageLogGrain(
             var recovered = 0;
             await foreach (var chunk in UsageTable.ChunksSince(tables.Usage, _partitionKey, lastAt - options.Value.RetryWindow).WithCancellation(cancellationToken))
             {
-                foreach (var record in UsageTable.ReadChunk(chunk))
+                foreach (var record in UsageTable.ReadChunk(chunk, _appId))
                 {
                     Index(record);
                     recovered++;
@@ -105,7 +105,7 @@ public sealed partial class UsageLogGrain(
         if (_monthlyCap is { } cap && _requestsEarlierThisMonth + _totals.Requests + _pendingById.Count >= cap)
             return new RecordResult(RecordOutcome.RequestLimit, null);
 
-        var pending = new Pending(record, UsageTable.SerializeLine(record));
+        var pending = new Pending(record, UsageRecordCodec.Encode(record));
         _queue.Add(pending);
         _pendingById[record.MessageId] = pending;
         _flushing ??= FlushAsync();
@@ -132,9 +132,9 @@ public sealed partial class UsageLogGrain(
             var actions = new List<TableTransactionAction>(chunks.Count + 1);
             for (var i = 0; i < chunks.Count; i++)
             {
-                var lines = chunks[i];
+                var chunk = chunks[i];
                 actions.Add(new(TableTransactionActionType.Add, UsageTable.Chunk(
-                    _partitionKey, _chunks + i + 1, [.. lines.Select(p => p.Line)], lines.Min(p => p.Record.At), lines.Max(p => p.Record.At))));
+                    _partitionKey, _chunks + i + 1, [.. chunk.Select(p => p.Bytes)], chunk.Min(p => p.Record.At), chunk.Max(p => p.Record.At))));
             }
 
             var totalsRow = UsageTable.Totals(_partitionKey, totals, _chunks + chunks.Count, lastAt);
@@ -184,7 +184,7 @@ public sealed partial class UsageLogGrain(
         var currentBytes = 0;
         foreach (var pending in _queue)
         {
-            if (current is null || currentBytes + pending.Line.Length > UsageTable.MaxChunkBytes)
+            if (current is null || currentBytes + pending.Bytes.Length > UsageTable.MaxChunkBytes)
             {
                 if (chunks.Count == MaxChunksPerTransaction)
                     break;
@@ -194,7 +194,7 @@ public sealed partial class UsageLogGrain(
             }
 
             current.Add(pending);
-            currentBytes += pending.Line.Length;
+            currentBytes += pending.Bytes.Length;
             taken++;
         }
 
@@ -265,11 +265,11 @@ public sealed partial class UsageLogGrain(
         public List<UsageRecord> Recent { get; } = new(RecentPerUser + 1);
     }
 
-    private sealed class Pending(UsageRecord record, byte[] line)
+    private sealed class Pending(UsageRecord record, byte[] bytes)
     {
         public UsageRecord Record { get; } = record;
 
-        public byte[] Line { get; } = line;
+        public byte[] Bytes { get; } = bytes;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -52,7 +52,7 @@ public sealed class UsageExportGrain(BillingTables tables) : Grain, IUsageExport
         {
             await foreach (var chunk in UsageTable.AllChunks(tables.Usage, UsageTable.PartitionKey(appId, day)).WithCancellation(cancellationToken))
             {
-                foreach (var record in UsageTable.ReadChunk(chunk))
+                foreach (var record in UsageTable.ReadChunk(chunk, appId))
                     yield return record;
             }
         }

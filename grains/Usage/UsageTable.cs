@@ -11,8 +11,10 @@ namespace Billing.Usage;
 /// by that day's <see cref="UsageLogGrain"/>:
 /// <list type="bullet">
 /// <item><c>t</c>: the day's totals (requests, sessions by class, amount charged) and the number of chunks;</item>
-/// <item><c>c{seq:D10}</c>: a chunk of usage records in arrival order, as UTF-8 JSON lines in one binary property
-/// of at most 60 KB (Azure allows 64 KiB), so a batch of messages costs one row, not one row each.</item>
+/// <item><c>c{seq:D10}</c>: a chunk of usage records in arrival order, in one binary property of at most 60 KB (Azure
+/// allows 64 KiB), so a batch of messages costs one row, not one row each. <c>Format</c> 2 is
+/// <see cref="UsageRecordCodec"/>; rows without it (format 1, before 2026-11-24) hold UTF-8 JSON lines and are still
+/// read.</item>
 /// </list>
 /// </summary>
 public static class UsageTable
@@ -28,36 +30,41 @@ public static class UsageTable
 
     public static string ChunkRowKey(long seq) => ChunkPrefix + seq.ToString("D10", CultureInfo.InvariantCulture);
 
-    public static byte[] SerializeLine(UsageRecord record)
+    /// <summary>A chunk row of records already encoded by <see cref="UsageRecordCodec.Encode"/>, in order.</summary>
+    public static TableEntity Chunk(string partitionKey, long seq, IReadOnlyList<byte[]> records, DateTimeOffset firstAt, DateTimeOffset lastAt)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(record, Json);
-        Array.Resize(ref bytes, bytes.Length + 1);
-        bytes[^1] = (byte)'\n';
-        return bytes;
-    }
-
-    public static TableEntity Chunk(string partitionKey, long seq, IReadOnlyList<byte[]> lines, DateTimeOffset firstAt, DateTimeOffset lastAt)
-    {
-        var data = new byte[lines.Sum(l => l.Length)];
+        var data = new byte[records.Sum(r => r.Length)];
         var offset = 0;
-        foreach (var line in lines)
+        foreach (var record in records)
         {
-            line.CopyTo(data, offset);
-            offset += line.Length;
+            record.CopyTo(data, offset);
+            offset += record.Length;
         }
 
         return new TableEntity(partitionKey, ChunkRowKey(seq))
         {
             ["Records"] = data,
-            ["Count"] = lines.Count,
+            ["Format"] = UsageRecordCodec.Format,
+            ["Count"] = records.Count,
             ["FirstAt"] = firstAt,
             ["LastAt"] = lastAt,
         };
     }
 
-    public static IEnumerable<UsageRecord> ReadChunk(TableEntity chunk)
+    /// <summary>The records of a chunk row of <paramref name="appId"/>'s partition, in order.</summary>
+    public static IEnumerable<UsageRecord> ReadChunk(TableEntity chunk, string appId)
     {
         var data = chunk.GetBinary("Records") ?? [];
+        return chunk.GetInt32("Format") switch
+        {
+            UsageRecordCodec.Format => UsageRecordCodec.ReadAll(data, appId),
+            null => ReadJsonLines(chunk, data),
+            var other => throw new InvalidDataException($"Usage chunk {chunk.PartitionKey}/{chunk.RowKey} has format {other}, which this version cannot read."),
+        };
+    }
+
+    private static IEnumerable<UsageRecord> ReadJsonLines(TableEntity chunk, byte[] data)
+    {
         var start = 0;
         for (var i = 0; i < data.Length; i++)
         {
