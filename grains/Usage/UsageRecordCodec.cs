@@ -10,10 +10,11 @@ namespace Billing.Usage;
 /// <see cref="UsageTable.ReadChunk"/>), and no reflection.
 /// </summary>
 /// <remarks>
-/// Layout, with <see cref="BinaryWriter"/>'s encodings (strings as length-prefixed UTF-8, decimals exact):
-/// message id, channel, channel class, platform user id (or null), channel user id, kind, time, conversation id,
-/// conversation start and latest message, billing session id, slice index, slice start and end, a flags byte
-/// (opened a billing session; carries amounts) and, when flagged, the charged, paid and free amounts. Times are
+/// Layout, with <see cref="BinaryWriter"/>'s encodings (strings as length-prefixed UTF-8, decimals exact): a flags
+/// byte (opened a billing session; carries amounts; has a platform user id), message id, channel, channel class,
+/// platform user id (when flagged), channel user id, kind, time, conversation id, conversation start and latest
+/// message, billing session id, slice index, slice start and end and, when flagged, the charged, paid and free
+/// amounts. Times are
 /// stored as UTC ticks, so a record reads back with a zero offset (the same instants). The app id is the
 /// partition's and is not repeated.
 /// </remarks>
@@ -25,7 +26,23 @@ public static class UsageRecordCodec
     private const byte AmountsFlag = 2;
     private const byte PlatformUserFlag = 4;
 
-    public static void Write(BinaryWriter writer, UsageRecord record)
+    public static byte[] Encode(UsageRecord record)
+    {
+        using var buffer = new MemoryStream(256);
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+            Write(writer, record);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Every record of <paramref name="data"/>, in order; <paramref name="appId"/> is the partition's.</summary>
+    public static IEnumerable<UsageRecord> ReadAll(byte[] data, string appId)
+    {
+        using var reader = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
+        while (reader.BaseStream.Position < data.Length)
+            yield return Read(reader, appId);
+    }
+
+    private static void Write(BinaryWriter writer, UsageRecord record)
     {
         var amounts = record.ChargedUsd != 0m || record.PaidUsd != 0m || record.FreeUsd != 0m;
         var flags = (byte)((record.OpenedBillingSession ? OpenedFlag : 0) | (amounts ? AmountsFlag : 0) | (record.PlatformUserId is null ? 0 : PlatformUserFlag));
@@ -51,22 +68,6 @@ public static class UsageRecordCodec
             writer.Write(record.PaidUsd);
             writer.Write(record.FreeUsd);
         }
-    }
-
-    public static byte[] Encode(UsageRecord record)
-    {
-        using var buffer = new MemoryStream(256);
-        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
-            Write(writer, record);
-        return buffer.ToArray();
-    }
-
-    /// <summary>Every record of <paramref name="data"/>, in order; <paramref name="appId"/> is the partition's.</summary>
-    public static IEnumerable<UsageRecord> ReadAll(byte[] data, string appId)
-    {
-        using var reader = new BinaryReader(new MemoryStream(data, writable: false), Encoding.UTF8);
-        while (reader.BaseStream.Position < data.Length)
-            yield return Read(reader, appId);
     }
 
     private static UsageRecord Read(BinaryReader reader, string appId)
