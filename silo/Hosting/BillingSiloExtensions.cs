@@ -50,6 +50,8 @@ public static class BillingSiloExtensions
         siloBuilder.AddAzureTableGrainStorage(StorageNames.Billing, o => o.ConnectionString = storageConnectionString);
         siloBuilder.UseAzureTableReminderService(o => o.ConnectionString = storageConnectionString);
         siloBuilder.Services.TryAddSingleton(BillingClock.System);
+        siloBuilder.Services.AddMetrics();
+        siloBuilder.Services.TryAddSingleton<Billing.Telemetry.BillingMetrics>();
         siloBuilder.Services.AddBillingNotifications(storageConnectionString);
         // The hot path's storage client: the SDK's per-request logging and tracing cost ~10% of its CPU (measured,
         // docs/benchmarks.md) and Orleans' own logs already name every failure.
