@@ -15,13 +15,19 @@ namespace Billing.Seats;
 /// event, atomic with the aggregates it updates (an id table would be a second write that can succeed while the
 /// state write fails, or the reverse). See docs/seats.md.
 /// </para>
+/// <para>
+/// The app's seat model is not kept here: the owner can change it at any time, so <see cref="ISeatGrain.GetUsage"/>
+/// asks the app for it on every query. Only the app's product is checked once per activation, because it never changes;
+/// the per-event path thus makes no call to the app after the first event.
+/// </para>
 /// </summary>
 public sealed class SeatGrain(
     [PersistentState("seats", StorageNames.Billing)] IPersistentState<SeatState> seats,
     IGrainFactory grains,
     BillingClock clock) : Grain, ISeatGrain
 {
-    private AppView? _app;
+    /// <summary>Whether this activation already found the app to exist and be seat-billed (its product never changes).</summary>
+    private bool _seatBilled;
 
     async Task ISeatGrain.Record(AgentEvent agentEvent)
     {
@@ -35,7 +41,7 @@ public sealed class SeatGrain(
             throw BillingException.Invalid("at", "seats.event.at.future", $"The event is dated {agentEvent.At:O}, after the current time {now:O}.");
         if (SeatBook.MonthIndex(agentEvent.At) <= SeatBook.MonthIndex(now) - SeatLimits.RetainedMonths)
             throw TooOld(agentEvent);
-        var app = await RequireSeatApp();
+        await RequireSeatBilledOnce();
 
         var outcome = SeatBook.Apply(seats.State, agentEvent.EventId, new SeatEvent(agentEvent.AgentId, agentEvent.At, agentEvent.IsLogin));
         switch (outcome)
@@ -45,7 +51,7 @@ public sealed class SeatGrain(
             case SeatOutcome.TooOld:
                 throw TooOld(agentEvent);
             case SeatOutcome.OverCapacity:
-                throw BillingException.Conflict("seats.capacity", $"App '{app.Id}' already tracks {SeatLimits.MaxTrackedAgents} agents in the retained months.");
+                throw BillingException.Conflict("seats.capacity", $"App '{this.GetPrimaryKeyString()}' already tracks {SeatLimits.MaxTrackedAgents} agents in the retained months.");
         }
 
         try
@@ -67,22 +73,34 @@ public sealed class SeatGrain(
             throw BillingException.Invalid("year", "seats.year.invalid", "The year is 2000 to 9999.");
         if (month is < 1 or > 12)
             throw BillingException.Invalid("month", "seats.month.invalid", "The month is 1 to 12.");
-        var app = await RequireSeatApp();
+        // B5: the seat model as the app holds it now (PUT /apps/{id}/seat-model may have changed it since the last query).
+        var app = await ReadSeatApp();
         var count = SeatBook.Usage(seats.State, SeatBook.MonthIndex(year, month), SeatBook.MonthIndex(clock.UtcNow));
         return new SeatUsage(app.Id, year, month, count.Named, count.Concurrent, app.SeatModel);
     }
 
-    /// <summary>The app, once per activation: its product and seat model do not change.</summary>
-    private async Task<AppView> RequireSeatApp()
+    /// <summary>
+    /// The per-event check, once per activation. A copy of the seat model is deliberately not cached beside it: pushed by
+    /// the app on change it could be lost to a crash between the app's write and the call, and stored in the seat state
+    /// it would be one more write to keep in step; read at query time it cannot be stale.
+    /// </summary>
+    private async Task RequireSeatBilledOnce()
     {
-        if (_app is { } known)
-            return known;
+        if (_seatBilled)
+            return;
+        await ReadSeatApp();
+        _seatBilled = true;
+    }
+
+    /// <summary>The app as it is now; refused when it is missing or not billed per seat.</summary>
+    private async Task<AppView> ReadSeatApp()
+    {
         var appId = this.GetPrimaryKeyString();
         var app = await grains.GetGrain<IAppGrain>(appId).Get()
             ?? throw BillingException.NotFound("app.not-found", $"App '{appId}' was not found.");
         if (app.Product is not (Product.ContactCenterAi or Product.AgentAi))
             throw BillingException.Invalid("appId", "seats.app.not-seat-billed", $"App '{appId}' is a {app.Product} app; only Contact Center AI and Agent AI apps are billed per agent seat (B5).");
-        return _app = app;
+        return app;
     }
 
     private static void RequireText(string? value, string field, int maxLength)

@@ -159,6 +159,27 @@ public sealed class SeatGrainTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal((2, 2), (usage.NamedSeats, usage.ConcurrentSeats));
     }
 
+    [Fact]
+    public async Task Seats_answer_the_apps_seat_model_as_it_is_now_also_after_reactivation_B5()
+    {
+        var seats = await SeatApp(Product.ContactCenterAi);
+        var app = _cluster.Client.GetGrain<IAppGrain>(seats.GetPrimaryKeyString());
+        await seats.Record(Login("a", Nov2.AddHours(9)));
+        var first = await seats.GetUsage(2026, 11);
+
+        await app.SetSeatModel(SeatModel.Concurrent);
+        var changed = await seats.GetUsage(2026, 11);
+        await seats.Record(Login("b", Nov2.AddHours(10))); // the per-event path keeps working on the same activation
+        await _cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await app.SetSeatModel(SeatModel.Named);
+        var reactivated = await seats.GetUsage(2026, 11);
+
+        Assert.Equal(SeatModel.Named, first.SeatModel);
+        Assert.Equal(SeatModel.Concurrent, changed.SeatModel);
+        Assert.Equal(SeatModel.Named, reactivated.SeatModel);
+        Assert.Equal((2, 2), (reactivated.NamedSeats, reactivated.ConcurrentSeats));
+    }
+
     private static async Task<bool> IsActive(IManagementGrain management, ISeatGrain seats) =>
         (await management.GetDetailedGrainStatistics()).Any(s => s.GrainId == seats.GetGrainId());
 

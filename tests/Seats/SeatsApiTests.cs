@@ -30,6 +30,26 @@ public sealed class SeatsApiTests(ApiFixture api) : IClassFixture<ApiFixture>
         Assert.Equal("application/problem+json", outsider.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task Seats_answer_the_seat_model_the_owner_chose_last_B5()
+    {
+        var (owner, appId) = await ContactCenterApp();
+        var now = api.Clock.GetUtcNow();
+        await api.Cluster.Client.GetGrain<ISeatGrain>(appId).Record(new AgentEvent("e1", "agent-1", now, IsLogin: true));
+        var seatsPath = $"/apps/{appId}/seats?year={now.Year}&month={now.Month}";
+        var before = await owner.GetFromJsonAsync<JsonElement>(seatsPath, Ct); // the seat grain is active and has read the app
+
+        var changed = await owner.PutAsJsonAsync($"/apps/{appId}/seat-model", new { seatModel = "Named" }, Ct);
+        var app = await owner.GetFromJsonAsync<JsonElement>($"/apps/{appId}", Ct);
+        var after = await owner.GetFromJsonAsync<JsonElement>(seatsPath, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal("Concurrent", before.GetProperty("seatModel").GetString());
+        Assert.Equal("Named", app.GetProperty("seatModel").GetString());
+        Assert.Equal("Named", after.GetProperty("seatModel").GetString());
+        Assert.Equal((1, 1), (after.GetProperty("namedSeats").GetInt32(), after.GetProperty("concurrentSeats").GetInt32()));
+    }
+
     [Theory]
     [InlineData("year=abc&month=11", "year")]
     [InlineData("year=1999&month=11", "year")]
