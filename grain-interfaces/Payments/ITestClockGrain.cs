@@ -4,7 +4,7 @@ namespace Billing.Payments;
 
 /// <summary>
 /// A sandbox workspace's test clock (keyed by workspace id), as in Stripe's test clocks: an offset that the payment,
-/// subscription and invoice grains of that workspace add to the billing clock. Only a silo whose gateway is the
+/// subscription and invoice grains and the free-credit expiry of that workspace add to the billing clock. Only a silo whose gateway is the
 /// sandbox lets it move; everywhere else the offset stays zero, so production time is untouched.
 /// </summary>
 public interface ITestClockGrain : IGrainWithStringKey
@@ -14,8 +14,9 @@ public interface ITestClockGrain : IGrainWithStringKey
     Task<TimeSpan> GetOffset();
 
     /// <summary>
-    /// Moves the workspace's time forward by <paramref name="by"/> and runs everything that falls due in its apps
-    /// (renewal notices, renewals, dunning retries, reload retries, card-expiry notices). Answers the new workspace time.
+    /// Moves the workspace's time forward by <paramref name="by"/> and runs everything that falls due: the workspace's
+    /// free-credit expiry (C2), then in its apps renewal notices, renewals, dunning retries, reload retries and
+    /// card-expiry notices. Answers the new workspace time.
     /// </summary>
     Task<DateTimeOffset> Advance(TimeSpan by);
 }

@@ -45,6 +45,12 @@ public interface IFreeCreditPoolGrain : IGrainWithStringKey
 
     Task<FreeCreditStats> GetStats();
 
+    /// <summary>
+    /// Forfeits the free credits if their expiry fell due on the workspace's time, a sandbox test clock's included (C2).
+    /// The test clock calls it after each move; the expiry reminder does the same at the real due date. Idempotent.
+    /// </summary>
+    Task RunDue();
+
     /// <summary>The pool's own ledger (grant, draws, expiry, operator grants) after <paramref name="afterSeq"/>.</summary>
     Task<LedgerPage> GetLedger(long afterSeq, int limit);
 

@@ -1,6 +1,7 @@
 using Billing.Errors;
 using Billing.Notifications;
 using Billing.Subscriptions;
+using Billing.Wallets;
 using Billing.Workspaces;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +15,8 @@ public sealed class TestClockState
 
 /// <summary>
 /// A sandbox workspace's test clock (docs/payments.md). The offset is persisted, so it survives restarts; after moving
-/// it, every app's payments and subscriptions are asked to run what fell due, in that order, at once.
+/// it, the workspace's free credits, then every app's payments and subscriptions are asked to run what fell due, in that
+/// order, at once.
 /// </summary>
 public sealed class TestClockGrain(
     [PersistentState("test-clock", StorageNames.Billing)] IPersistentState<TestClockState> state,
@@ -40,7 +42,9 @@ public sealed class TestClockGrain(
 
         state.State.Offset += by;
         await state.WriteStateAsync();
-        // Payments first (a card expiring, a reload retry), then the subscriptions that may charge those methods.
+        // The workspace's free credits first (C2): their expiry changes what the apps can spend, not the reverse.
+        await GrainFactory.GetGrain<IFreeCreditPoolGrain>(workspaceId).RunDue();
+        // Then payments (a card expiring, a reload retry), then the subscriptions that may charge those methods.
         foreach (var appId in appIds)
         {
             await GrainFactory.GetGrain<IAppPaymentsGrain>(appId).RunDue();
@@ -53,13 +57,15 @@ public sealed class TestClockGrain(
 }
 
 /// <summary>
-/// The time the payment, subscription and invoice grains of one workspace read: the billing clock plus the workspace's
-/// test-clock offset. With any gateway but the sandbox there is no offset and no call: production time is untouched.
+/// The time the payment, subscription and invoice grains and the free-credit expiry of one workspace read: the billing
+/// clock plus the workspace's test-clock offset. With any gateway but the sandbox there is no offset and no call:
+/// production time is untouched.
 /// </summary>
 public sealed class WorkspaceTime(BillingClock clock, IOptions<PaymentsOptions> options, IGrainFactory grains)
 {
-    public async Task<DateTimeOffset> NowAsync(string workspaceId) =>
-        options.Value.IsSandbox
-            ? clock.UtcNow + await grains.GetGrain<ITestClockGrain>(workspaceId).GetOffset()
-            : clock.UtcNow;
+    public async Task<DateTimeOffset> NowAsync(string workspaceId) => clock.UtcNow + await OffsetAsync(workspaceId);
+
+    /// <summary>The workspace's test-clock offset; zero, without a call, outside the sandbox.</summary>
+    public async Task<TimeSpan> OffsetAsync(string workspaceId) =>
+        options.Value.IsSandbox ? await grains.GetGrain<ITestClockGrain>(workspaceId).GetOffset() : TimeSpan.Zero;
 }

@@ -1,5 +1,6 @@
 using Billing.Errors;
 using Billing.Ledgers;
+using Billing.Payments;
 using Billing.Workspaces;
 using Microsoft.Extensions.Logging;
 
@@ -8,17 +9,20 @@ namespace Billing.Wallets;
 /// <summary>
 /// A workspace's shared free credits (C1) and their expiry (C2). Apps draw from it in blocks; the expiry
 /// reminder only wakes the grain, and the persisted due date and progress decide what is done, exactly once.
+/// The expiry is judged on the workspace's time, so a sandbox workspace's test clock reaches it (docs/payments.md).
 /// </summary>
 public sealed partial class FreeCreditPoolGrain(
     [PersistentState("free-credit-pool", StorageNames.Billing)] IPersistentState<FreeCreditPoolState> pool,
     BillingTables tables,
     BillingClock clock,
+    WorkspaceTime time,
     ILogger<FreeCreditPoolGrain> logger,
     Billing.Notifications.IBillingEventSink events) : Grain, IFreeCreditPoolGrain, IRemindable
 {
     public const string Account = "free";
     private const string ExpiryReminder = "free-credit-expiry";
     private LedgerBook _book = null!;
+    private TimeSpan? _testClockOffset;
 
     private string WorkspaceId => this.GetPrimaryKeyString();
 
@@ -106,11 +110,32 @@ public sealed partial class FreeCreditPoolGrain(
         return OperatorAdjustments.Entry(result, Account);
     }
 
+    async Task IFreeCreditPoolGrain.RunDue()
+    {
+        _testClockOffset = null; // the test clock has just moved: read it again
+        if (await EnsureGrantedAsync())
+            await ExpireIfDueAsync();
+    }
+
     async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
     {
         // A tick only wakes the grain: the persisted due date and progress decide, so a missed or doubled tick is harmless.
-        if (reminderName == ExpiryReminder)
-            await ExpireIfDueAsync();
+        if (reminderName != ExpiryReminder)
+            return;
+        // Daily, the offset is read again, should a test clock have moved without reaching RunDue (a crash in between).
+        _testClockOffset = null;
+        await ExpireIfDueAsync();
+    }
+
+    /// <summary>
+    /// The workspace's time: the billing clock plus a sandbox test clock's offset (zero, without a call, outside the
+    /// sandbox). The offset is read once per activation and again when the test clock says it moved, so a draw adds no
+    /// call; the charges themselves keep their messages' times (the wallet never reads the test clock).
+    /// </summary>
+    private async ValueTask<DateTimeOffset> WorkspaceNowAsync()
+    {
+        _testClockOffset ??= await time.OffsetAsync(WorkspaceId);
+        return clock.UtcNow + _testClockOffset.Value;
     }
 
     /// <summary>After a write of unknown outcome the book must be reloaded: a new activation does that.</summary>
@@ -135,7 +160,7 @@ public sealed partial class FreeCreditPoolGrain(
         pool.State.GrantedUsd = grant.AmountUsd;
         pool.State.ExpiresAt = grant.ExpiresAt;
         await pool.WriteStateAsync();
-        var due = grant.ExpiresAt - clock.UtcNow;
+        var due = grant.ExpiresAt - await WorkspaceNowAsync();
         await this.RegisterOrUpdateReminder(ExpiryReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, TimeSpan.FromDays(1));
         return true;
     }
@@ -144,7 +169,7 @@ public sealed partial class FreeCreditPoolGrain(
     private async Task ExpireIfDueAsync()
     {
         var state = pool.State;
-        if (state.ExpiryDone || state.ExpiresAt is not { } expiresAt || clock.UtcNow < expiresAt)
+        if (state.ExpiryDone || state.ExpiresAt is not { } expiresAt || await WorkspaceNowAsync() < expiresAt)
             return;
         ThrowIfFaulted();
 

@@ -98,6 +98,35 @@ public sealed class NotificationTriggerTests(TriggerFixture fx) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_sandbox_test_clock_moved_to_day_90_forfeits_the_free_credits_with_their_ledger_entries_and_event_C2()
+    {
+        var (workspaceId, appId, owner) = await fx.NewAppAsync();
+        Assert.True((await fx.Client.Meter(fx.Message(appId, "alice"))).IsAllowed); // the app draws a block and spends $0.20
+        var clock = fx.Client.GetGrain<Billing.Payments.ITestClockGrain>(workspaceId);
+        var pool = fx.Client.GetGrain<IFreeCreditPoolGrain>(workspaceId);
+
+        await clock.Advance(TimeSpan.FromDays(89));
+        var atDay89 = await pool.GetStats();
+        var eventsAtDay89 = EventsOf<FreeCreditsExhausted>(workspaceId);
+        await clock.Advance(TimeSpan.FromDays(1));
+        var atDay90 = await pool.GetStats();
+
+        Assert.Equal((false, 0m, 499.80m), (atDay89.Expired, atDay89.ForfeitedUsd, atDay89.RemainingUsd));
+        Assert.Empty(eventsAtDay89);
+        Assert.Equal((true, 499.80m, 0m), (atDay90.Expired, atDay90.ForfeitedUsd, atDay90.RemainingUsd));
+        // One Expiry entry in the pool and one in the app's drawn block, dated at the expiry on the workspace's clock.
+        var poolExpiry = Assert.Single((await pool.GetLedger(0, 100)).Entries, e => e.Kind == LedgerEntryKind.Expiry);
+        var appExpiry = Assert.Single((await fx.Client.GetGrain<IAppWalletGrain>(appId).GetLedger(WalletAccounts.Free, 0, 100)).Entries, e => e.Kind == LedgerEntryKind.Expiry);
+        Assert.Equal(499.80m, -(poolExpiry.AmountUsd + appExpiry.AmountUsd));
+        Assert.Equal((atDay90.ExpiresAt, atDay90.ExpiresAt), (poolExpiry.At, appExpiry.At));
+        var expired = Assert.Single(EventsOf<FreeCreditsExhausted>(workspaceId));
+        Assert.Equal((FreeCreditsEndReason.Expired, 500m, 0.20m, 499.80m), (expired.Reason, expired.GrantedUsd, expired.UsedUsd, expired.ForfeitedUsd));
+        Assert.Equal([new Billing.Notifications.AppFreeCreditUse(appId, "Support bot", owner, 0.20m, 0m, false)], expired.Apps);
+        // C5: with nothing paid and the free credits gone, the app stops answering; its messages keep their own time.
+        Assert.Equal(DenialReason.NoCredits, (await fx.Client.Meter(fx.Message(appId, "bob"))).Reason);
+    }
+
+    [Fact]
     public async Task A_paid_wallet_reaching_zero_without_free_credits_raises_its_event_once_per_occurrence()
     {
         var (workspaceId, appId, _) = await fx.NewAppAsync();

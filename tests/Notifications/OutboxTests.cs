@@ -1,4 +1,5 @@
 using Billing.Apps;
+using Billing.Metering;
 using Billing.Notifications;
 using Billing.Tests.Infrastructure;
 using Billing.Workspaces;
@@ -197,6 +198,32 @@ public sealed class OutboxTests(NotificationFixture fx) : IClassFixture<Notifica
         Assert.Equal(NotificationFixture.EmailOf(world.OwnerUserId), message.To.Mailboxes.Single().Address);
         Assert.Contains("$500.00", message.TextBody, StringComparison.Ordinal);
         Assert.Contains("Hello Ada Owner,", message.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_sandbox_test_clock_moved_to_day_90_mails_the_free_credit_expiry_once_C2_E1_E2()
+    {
+        var world = await fx.NewWorld();
+        var message = new ChannelMessage("m-" + world.Tag, world.AppId, "webchat", ChannelClass.Chat, "alice", "kore-alice", fx.Clock.GetUtcNow(), MessageKind.UserMessage);
+        Assert.True((await fx.Client.Meter(message)).IsAllowed); // the app runs on free credits
+        var clock = fx.Client.GetGrain<Billing.Payments.ITestClockGrain>(world.WorkspaceId);
+        var eventId = $"free-credits-exhausted:{world.WorkspaceId}:expired";
+
+        await clock.Advance(TimeSpan.FromDays(89));
+        await fx.DeliverAll();
+        var atDay89 = fx.Smtp.MessagesOf(eventId);
+        await clock.Advance(TimeSpan.FromDays(1));
+        await clock.Advance(TimeSpan.FromDays(1)); // nothing falls due a second time
+        await fx.DeliverAll();
+
+        Assert.Empty(atDay89);
+        var mails = fx.Smtp.MessagesOf(eventId);
+        Assert.Equal(2, mails.Count);
+        Assert.All(mails, m => Assert.Equal(NotificationFixture.EmailOf(world.OwnerUserId), m.To.Mailboxes.Single().Address));
+        var summary = Assert.Single(mails, m => m.Subject == "Free credits of your workspace are exhausted");
+        Assert.Contains("have expired", summary.TextBody, StringComparison.Ordinal);
+        Assert.Contains("$499.80", summary.TextBody, StringComparison.Ordinal); // forfeited: $500 less the one $0.20 session
+        Assert.Single(mails, m => m.Subject == $"{SampleWorld.AppName} has stopped: free credits exhausted");
     }
 
     private LowBalanceReached LowBalance(SampleWorld world, string eventId, decimal balance) => new()

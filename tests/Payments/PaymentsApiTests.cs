@@ -176,6 +176,27 @@ public sealed class PaymentsApiTests(ApiFixture api, AzuriteFixture azurite) : I
         Assert.Equal(2, support.GetProperty("invoiceNumbers").GetArrayLength());
     }
 
+    [Fact]
+    public async Task A_test_clock_moved_to_day_90_expires_the_free_credits_in_the_api_and_day_89_does_not_C2()
+    {
+        var (owner, _, workspaceId, _) = await NewAppAsync();
+        var operatorClient = api.ClientFor("support-1", "billing-operator");
+        var advance = $"/operator/workspaces/{workspaceId}/test-clock/advance";
+
+        var to89 = await PostAsync(operatorClient, advance, """{"days":89}""", Guid.NewGuid().ToString("N"));
+        var atDay89 = await owner.GetFromJsonAsync<JsonElement>($"/workspaces/{workspaceId}/free-credits", Ct);
+        var to90 = await PostAsync(operatorClient, advance, """{"days":1}""", Guid.NewGuid().ToString("N"));
+        var atDay90 = await owner.GetFromJsonAsync<JsonElement>($"/workspaces/{workspaceId}/free-credits", Ct);
+        var ledger = await owner.GetFromJsonAsync<JsonElement>($"/workspaces/{workspaceId}/free-credits/ledger", Ct);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (to89.StatusCode, to90.StatusCode));
+        Assert.Equal((false, 0m, 500m), (atDay89.GetProperty("expired").GetBoolean(), atDay89.GetProperty("forfeitedUsd").GetDecimal(), atDay89.GetProperty("remainingUsd").GetDecimal()));
+        Assert.Equal((true, 500m, 0m), (atDay90.GetProperty("expired").GetBoolean(), atDay90.GetProperty("forfeitedUsd").GetDecimal(), atDay90.GetProperty("remainingUsd").GetDecimal()));
+        var expiry = Assert.Single(ledger.GetProperty("entries").EnumerateArray(), e => e.GetProperty("kind").GetString() == "Expiry");
+        Assert.Equal((-500m, 0m), (expiry.GetProperty("amountUsd").GetDecimal(), expiry.GetProperty("balanceAfterUsd").GetDecimal()));
+        Assert.Equal(atDay90.GetProperty("expiresAt").GetDateTimeOffset(), expiry.GetProperty("at").GetDateTimeOffset());
+    }
+
     private static Task<HttpResponseMessage> Webhook(HttpClient client, byte[] body, string signature)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/payments") { Content = new ByteArrayContent(body) };
