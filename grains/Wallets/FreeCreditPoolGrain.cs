@@ -122,7 +122,7 @@ public sealed partial class FreeCreditPoolGrain(
         // A tick only wakes the grain: the persisted due date and progress decide, so a missed or doubled tick is harmless.
         if (reminderName != ExpiryReminder)
             return;
-        // Daily, the offset is read again, should a test clock have moved without reaching RunDue (a crash in between).
+        // Each tick reads the offset again, should a test clock have moved without reaching RunDue (a crash in between).
         _testClockOffset = null;
         await ExpireIfDueAsync();
     }
