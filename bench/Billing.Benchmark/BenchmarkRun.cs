@@ -61,7 +61,7 @@ public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSetting
         var result = mode == LoadMode.Saturated
             ? await LoadPatterns.RunSaturatedAsync(name, call, settings.Concurrency, settings.Warmup, settings.Duration)
             : await LoadPatterns.RunPacedAsync(name, call, settings.Rate, settings.Warmup, settings.Duration);
-        result = result with { Cpu = await cpu };
+        result = result with { Cpu = await cpu, WorkingSets = _cpu.WorkingSets() };
         var p50 = result.Latency.PercentileMicros(0.50) / 1000.0;
         var p99 = result.Latency.PercentileMicros(0.99) / 1000.0;
         Measured(logger, name, mode, result.Throughput, p50, p99, result.ErrorCount, result.AbortReason ?? "completed");

@@ -17,6 +17,7 @@ public sealed class BenchmarkSettings
         ["--keys"] = $"{Section}:{nameof(PingKeys)}",
         ["--users"] = $"{Section}:{nameof(ChannelUsers)}",
         ["--apps"] = $"{Section}:{nameof(Apps)}",
+        ["--conversation"] = $"{Section}:{nameof(ConversationLength)}",
         ["--calls"] = $"{Section}:{nameof(Calls)}",
         ["--modes"] = $"{Section}:{nameof(Modes)}",
         ["--out"] = $"{Section}:{nameof(Out)}",
@@ -41,6 +42,13 @@ public sealed class BenchmarkSettings
     [Range(1, 10_000_000)] public int ChannelUsers { get; set; } = 10_000;
 
     [Range(1, 1_000)] public int Apps { get; set; } = 20;
+
+    /// <summary>
+    /// Messages per conversation before its end user is replaced by a new one (whose first message opens a billing
+    /// session): 8 gives the realistic mix (1 message in 8 opens a session), 1 a burst of session openings only.
+    /// 0 keeps the same end users for the whole run (after their first message, no session opens for 15 minutes).
+    /// </summary>
+    [Range(0, 1_000_000)] public int ConversationLength { get; set; }
 
     /// <summary>Which calls to measure: <c>ping</c> (the bare call), <c>meter</c> (the metering decision), or both.</summary>
     [Required] public string Calls { get; set; } = "ping,meter";

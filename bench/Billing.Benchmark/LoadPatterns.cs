@@ -28,6 +28,9 @@ public sealed record PhaseResult(
     /// <summary>CPU time each watched process used during the measured window (see <see cref="ProcessCpu"/>).</summary>
     public IReadOnlyDictionary<string, TimeSpan> Cpu { get; init; } = new Dictionary<string, TimeSpan>();
 
+    /// <summary>Working set of each watched process at the end of the phase, in bytes.</summary>
+    public IReadOnlyDictionary<string, long> WorkingSets { get; init; } = new Dictionary<string, long>();
+
     /// <summary>Calls answered successfully per second of the measured window.</summary>
     public double Throughput => Measured > TimeSpan.Zero ? Completed / Measured.TotalSeconds : 0;
 

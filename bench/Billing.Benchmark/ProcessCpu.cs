@@ -44,6 +44,30 @@ public sealed class ProcessCpu
         return sample;
     }
 
+    /// <summary>
+    /// Resident memory (VmRSS, the working set) of each watched process now, in bytes: what the silo holds for the end
+    /// users, apps and workspaces of the run (docs/metering.md says what each costs).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> WorkingSets()
+    {
+        var sets = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (name, pid) in _watched)
+        {
+            try
+            {
+                var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+                if (line?.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, var kb, ..] && long.TryParse(kb, CultureInfo.InvariantCulture, out var value))
+                    sets[name] = value * 1024;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The process ended: nothing to report.
+            }
+        }
+
+        return sets;
+    }
+
     public static IReadOnlyDictionary<string, TimeSpan> Difference(IReadOnlyDictionary<string, TimeSpan> before, IReadOnlyDictionary<string, TimeSpan> after) =>
         after.Where(a => before.ContainsKey(a.Key)).ToDictionary(a => a.Key, a => a.Value - before[a.Key], StringComparer.Ordinal);
 

@@ -18,7 +18,13 @@ public static class Report
         md.AppendLine(Inv, $"- Path: external `IClusterClient` → gateway → silo; cluster `{cluster.ClusterId}`, service `{cluster.ServiceId}`");
         md.AppendLine(Inv, $"- Each phase: {s.WarmupSeconds} s warm-up, then {s.DurationSeconds} s measured. Saturated: {s.Concurrency:N0} calls in flight. Paced: {s.Rate:N0} calls/s open loop, latency from the scheduled send time");
         md.AppendLine(Inv, $"- Bare call: `IPingGrain.Ping` over {s.PingKeys:N0} grain keys");
-        md.AppendLine(Inv, $"- Decision: `client.Meter(message)`, {s.ChannelUsers:N0} end users over {s.Apps:N0} Automation AI apps of one workspace, 3/4 of them on chat channels and 1/4 on voice, unique message ids, `UtcNow` timestamps");
+        md.AppendLine(Inv, $"- Decision: `client.Meter(message)`, {s.ChannelUsers:N0} end users at a time over {s.Apps:N0} Automation AI apps of one workspace ({s.ChannelUsers / Math.Max(1, s.Apps):N0} per app), 3/4 of them on chat channels and 1/4 on voice, unique message ids, `UtcNow` timestamps");
+        md.AppendLine(Inv, $"- Conversations: {s.ConversationLength switch
+        {
+            0 => "the same end users all run long (after each one's first message no billing session opens)",
+            1 => "every message is a new end user's first (session openings only)",
+            var n => string.Create(Inv, $"{n} messages each, then a new end user takes the place (1 message in {n} opens a billing session)"),
+        }}");
         if (workload is not null)
             md.AppendLine(Inv, $"- Tenant: workspace `{workload.WorkspaceId}`; apps funded: {(workload.Funded ? "yes" : "no: only the workspace's $500 free credits pay (2,500 sessions)")}");
         if (setupError is not null)
@@ -61,11 +67,24 @@ public static class Report
             md.AppendLine();
         }
 
+        var memory = results.Where(r => r.WorkingSets.Count > 0).ToList();
+        if (memory.Count > 0)
+        {
+            md.AppendLine("Working set at the end of each phase (MB): " + string.Join("; ", memory.Select(r =>
+                $"{r.Call} {r.Mode}: " + string.Join(", ", r.WorkingSets.Select(w => string.Create(Inv, $"{w.Key} {w.Value / 1_048_576.0:N0}")))))).AppendLine();
+        }
+
         md.AppendLine("Decision against bare call:").AppendLine();
         md.AppendLine(Inv, $"- throughput, saturated: {Ratio(Find(results, DecisionOf(LoadMode.Saturated)), Find(results, BareOf(LoadMode.Saturated)), r => r.Throughput, v => string.Create(Inv, $"{v:N0} calls/s"))}");
         md.AppendLine(Inv, $"- p99 at the paced rate: {Ratio(Find(results, DecisionOf(LoadMode.Paced)), Find(results, BareOf(LoadMode.Paced)), r => r.Latency.PercentileMicros(0.99), v => $"{Ms((long)v)} ms")}");
-        md.AppendLine();
+        foreach (var r in results.Where(r => r.Call == BenchmarkRun.DecisionCall && r.AbortReason is null && r.Outcomes.Count > 0))
+        {
+            // Outcomes include the warm-up; the share of openings among them applied to the measured rate.
+            var share = (double)r.Outcomes.GetValueOrDefault(Workload.OpenedLabel) / r.Outcomes.Values.Sum();
+            md.AppendLine(Inv, $"- billing sessions opened, {r.Mode}: **{r.Throughput * share:N0}/s** ({share:P1} of decisions opened one)");
+        }
 
+        md.AppendLine();
         var decisions = results.Where(r => r.Call == BenchmarkRun.DecisionCall).ToList();
         if (decisions.Count > 0)
         {

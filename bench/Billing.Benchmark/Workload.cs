@@ -71,21 +71,31 @@ public sealed class Workload
 
     /// <summary>
     /// The metering decision, as a channel adapter makes it: one message of one end user, with a unique id and the
-    /// current time. Messages go round the end users; user u belongs to app u mod apps.
+    /// current time. Messages go round <see cref="BenchmarkSettings.ChannelUsers"/> conversation slots; slot s belongs to
+    /// app s mod apps. With a conversation length n, each slot's end user sends n messages and is then replaced by a new
+    /// end user, so 1/n of the messages open a billing session (n = 1: every message is a new conversation).
     /// </summary>
-    public BenchCall Meter => async sequence =>
+    public BenchCall Meter => async _ =>
     {
-        var decision = await _client.Meter(NextMessage(sequence));
-        return decision.IsAllowed ? "Allowed" : $"Denied ({decision.Reason})";
+        var decision = await _client.Meter(NextMessage());
+        return decision.IsAllowed ? decision.OpenedBillingSession ? OpenedLabel : "Allowed" : $"Denied ({decision.Reason})";
     };
 
-    private ChannelMessage NextMessage(long sequence)
+    /// <summary>The outcome label of an allowed decision that opened (and charged) a billing session.</summary>
+    public const string OpenedLabel = "Allowed, opened a billing session";
+
+    private ChannelMessage NextMessage()
     {
-        var user = sequence % _settings.ChannelUsers;
-        var (channel, channelClass) = Channels[user / AppIds.Count % Channels.Length];
+        // One counter across phases, so that a later phase meets new end users rather than the earlier phase's.
+        var n = Interlocked.Increment(ref _messageCount) - 1;
+        var slot = n % _settings.ChannelUsers;
+        var round = n / _settings.ChannelUsers;
+        var generation = _settings.ConversationLength > 0 ? round / _settings.ConversationLength : 0;
+        var user = generation == 0 ? $"{slot}" : $"{slot}_{generation}";
+        var (channel, channelClass) = Channels[slot / AppIds.Count % Channels.Length];
         return new ChannelMessage(
-            MessageId: $"msg_{_runId}_{Interlocked.Increment(ref _messageCount)}",
-            AppId: AppIds[(int)(user % AppIds.Count)],
+            MessageId: $"msg_{_runId}_{n}",
+            AppId: AppIds[(int)(slot % AppIds.Count)],
             Channel: channel,
             ChannelClass: channelClass,
             ChannelUserId: $"cu_{user}",

@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Billing.Apps;
 using Billing.Rules;
+using Billing.Telemetry;
 using Billing.Usage;
 using Billing.Wallets;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Billing.Metering;
@@ -20,7 +22,11 @@ namespace Billing.Metering;
 /// answers the first charge (B4) instead of charging again. Not reentrant: one end user's messages are decided one
 /// after the other.
 /// </remarks>
-public sealed class BillingSessionGrain(BillingClock clock, IOptions<MeteringOptions> options) : Grain, IBillingSessionGrain
+public sealed partial class BillingSessionGrain(
+    BillingClock clock,
+    IOptions<MeteringOptions> options,
+    BillingMetrics metrics,
+    ILogger<BillingSessionGrain> logger) : Grain, IBillingSessionGrain
 {
     /// <summary>Decisions answered from memory; older retries are recognised by the usage log (see docs/metering.md).</summary>
     private const int RecentCapacity = 64;
@@ -37,6 +43,15 @@ public sealed class BillingSessionGrain(BillingClock clock, IOptions<MeteringOpt
     private UsageRecord? _last;
 
     async Task<MeterDecision> IBillingSessionGrain.Meter(ChannelMessage message)
+    {
+        var decision = await DecideAsync(message);
+        metrics.Decision(decision.IsAllowed, decision.IsAllowed ? null : ReasonTag(decision.Reason));
+        if (!decision.IsAllowed)
+            LogDenied(logger, message?.AppId, message?.ChannelUserId, decision.MessageId, decision.Reason);
+        return decision;
+    }
+
+    private async Task<MeterDecision> DecideAsync(ChannelMessage message)
     {
         if (Invalid(message) || BillingSessionKey.For(message) != this.GetPrimaryKeyString())
             return Denied(message, DenialReason.InvalidMessage);
@@ -79,9 +94,31 @@ public sealed class BillingSessionGrain(BillingClock clock, IOptions<MeteringOpt
                 return Remember(Allowed(first));
             default:
                 Advance(record);
+                if (record.OpenedBillingSession)
+                    RecordCharge(record);
                 return Remember(Allowed(record));
         }
     }
+
+    /// <summary>Counted once, when the record of the message that opened the billing session is stored (a replay is not counted).</summary>
+    private void RecordCharge(UsageRecord record)
+    {
+        metrics.SessionOpened(record.ChannelClass == ChannelClass.Voice ? "voice" : "chat");
+        metrics.Charged(WalletAccounts.Paid, record.PaidUsd);
+        metrics.Charged(WalletAccounts.Free, record.FreeUsd);
+    }
+
+    private static string ReasonTag(DenialReason reason) => reason switch
+    {
+        DenialReason.NoCredits => "no_credits",
+        DenialReason.RequestLimit => "request_limit",
+        DenialReason.UnknownApp => "unknown_app",
+        DenialReason.InvalidMessage => "invalid_message",
+        _ => "other",
+    };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "App {AppId} denied message {MessageId} of end user {ChannelUserId}: {Reason}")]
+    private static partial void LogDenied(ILogger logger, string? appId, string? channelUserId, string messageId, DenialReason reason);
 
     /// <summary>B1-B3: where the message falls: the conversation, its 15-minute slice, and whether it opens that slice.</summary>
     private UsageRecord Place(ChannelMessage m)

@@ -74,12 +74,16 @@ public sealed class AppWalletGrain(
             return new SessionCharge(true, 0m, 0m, 0m);
         await RefreshOrderAsync();
         await ForfeitIfExpiredAsync();
-        for (var attempt = 0; attempt < 3; attempt++)
+        // C5: denied only when the paid wallet and the workspace's pool really cannot cover the price. Concurrent charges
+        // share each draw, so a charge may find the block it waited for already spent by the others: it draws again.
+        // The loop ends: it goes round again only after a draw moved credits out of the (finite) pool, or after another
+        // charge took what the split counted on; it stops with a denial once a draw finds the pool empty.
+        while (true)
         {
             var free = FreeUsable() ? _book.Available(WalletAccounts.Free) : 0m;
             var paid = _book.Available(WalletAccounts.Paid);
             var wantsFree = _order == ConsumptionOrder.FreeFirst ? free < price : paid + free < price;
-            if (wantsFree && attempt == 0 && await DrawAsync(Math.Max(options.Value.FreeCreditDrawUsd, price)) > 0m)
+            if (wantsFree && await DrawAsync(Math.Max(options.Value.FreeCreditDrawUsd, price)) > 0m)
                 continue;
 
             if (ConsumptionRules.Split(price, paid, free, _order) is not { } split)
@@ -99,8 +103,6 @@ public sealed class AppWalletGrain(
 
             // Another charge took the money between the split and the post: split again on what is left.
         }
-
-        return new SessionCharge(false, 0m, 0m, 0m);
     }
 
     async Task IAppWalletGrain.RefundSession(string billingSessionId, string reason)
@@ -164,14 +166,15 @@ public sealed class AppWalletGrain(
         return -result.AmountOf(WalletAccounts.Free);
     }
 
-    /// <summary>Moves up to <paramref name="amount"/> of free credits from the workspace pool into this book; one draw at a time.</summary>
+    /// <summary>
+    /// Moves up to <paramref name="amount"/> of free credits from the workspace pool into this book, one draw at a time,
+    /// and answers what the draw moved. A caller that finds a draw in flight joins it and gets what that draw moved, not
+    /// what is left of it when it resumes: the other callers may have spent it, and the caller then draws again (C5).
+    /// </summary>
     private async Task<decimal> DrawAsync(decimal amount)
     {
         if (_drawing is { } inFlight)
-        {
-            await inFlight;
-            return _book.Available(WalletAccounts.Free);
-        }
+            return await inFlight;
 
         if (_poolEmptyAt is { } emptyAt && clock.UtcNow - emptyAt < EmptyPoolRecheck && wallet.State.PendingDrawId is null)
             return 0m;

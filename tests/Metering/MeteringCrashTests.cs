@@ -41,4 +41,30 @@ public sealed class MeteringCrashTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal((2L, 1L), (totals.Requests, totals.BillingSessions));
         await _cluster.AssertWalletConsistent(app);
     }
+
+    [Fact]
+    public async Task A_retry_25_minutes_after_its_first_delivery_across_a_crash_answers_the_first_decision_and_is_charged_once_B4()
+    {
+        // Within Metering:RetryWindow (30 minutes) a message id is recognised even after the grains that saw it are gone.
+        var (_, app) = await _cluster.NewAppAsync();
+        var message = _cluster.Message(app, "yann");
+        var first = await _cluster.Meter(message);
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(2));
+        var second = await _cluster.Meter(_cluster.Message(app, "yann"));
+        var session = _cluster.Client.GetGrain<IBillingSessionGrain>(BillingSessionKey.For(message));
+        var host = await _cluster.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(session);
+
+        _cluster.Clock.Advance(TimeSpan.FromMinutes(23));
+        await _cluster.Cluster.KillSiloAsync(_cluster.Cluster.Silos.Single(s => s.SiloAddress.Equals(host)));
+        var retried = await SurvivingCluster.Call(() => _cluster.Meter(message));
+
+        Assert.Equal(first, retried);
+        Assert.True(first.OpenedBillingSession);
+        Assert.False(second.OpenedBillingSession);
+        var (_, entries) = await _cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Free);
+        Assert.Single(entries, e => e.Kind == LedgerEntryKind.Charge);
+        var totals = await _cluster.Client.GetGrain<IUsageLogGrain>(UsageLogKey.For(app, message.Timestamp)).GetTotals();
+        Assert.Equal((2L, 1L), (totals.Requests, totals.BillingSessions));
+        await _cluster.AssertWalletConsistent(app);
+    }
 }

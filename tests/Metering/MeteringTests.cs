@@ -153,6 +153,25 @@ public sealed class MeteringTests(MeteringFixture cluster) : IClassFixture<Meter
     }
 
     [Fact]
+    public async Task Fifty_new_end_users_at_once_on_a_fresh_workspace_are_all_allowed_while_free_credits_remain_C1_C5()
+    {
+        // Each opening charge draws free credits in blocks of 25 sessions; the charges that waited on a block the others
+        // spent must draw again rather than be denied while the workspace still holds $490 (C5 denies only when
+        // neither paid nor free credits can cover the charge).
+        var (workspace, app) = await cluster.NewAppAsync();
+
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => cluster.Meter(cluster.Message(app, $"newcomer-{i}"))));
+
+        Assert.All(decisions, d => Assert.Equal((Verdict.Allowed, DenialReason.None), (d.Verdict, d.Reason)));
+        Assert.Equal(10m, decisions.Sum(d => d.FreeUsd));
+        var stats = await cluster.Client.GetGrain<IFreeCreditPoolGrain>(workspace).GetStats();
+        Assert.Equal((500m, 10m, 490m), (stats.GrantedUsd, stats.UsedUsd, stats.RemainingUsd));
+        var (_, charges) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Free);
+        Assert.Equal(50, charges.Count(e => e.Kind == LedgerEntryKind.Charge));
+        await cluster.AssertWalletConsistent(app);
+    }
+
+    [Fact]
     public async Task A_thousand_sessions_at_once_against_a_balance_for_100_allow_exactly_100_C6()
     {
         var (_, app) = await cluster.NewPaidOnlyAppAsync(paidUsd: 20m);

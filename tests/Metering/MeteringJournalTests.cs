@@ -1,0 +1,108 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Azure.Data.Tables;
+using Billing.Journal;
+using Billing.Telemetry;
+using Billing.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Billing.Tests.Metering;
+
+/// <summary>
+/// The silo-wide metering journal on Azurite: group commit across tenants, fencing of a silo declared dead, reading
+/// back and trimming (SPEC section 11: durable when answered, writes shared across tenants; C7 nothing lost or doubled).
+/// </summary>
+public sealed class MeteringJournalTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private TableClient _table = null!;
+
+    private BillingMetrics Metrics => new(_services.GetRequiredService<IMeterFactory>());
+
+    public async ValueTask InitializeAsync()
+    {
+        _table = azurite.ServiceClient.GetTableClient(AzuriteFixture.UniqueTableName("journal"));
+        await _table.CreateAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _table.DeleteAsync();
+        await _services.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Entries_appended_at_once_by_many_tenants_are_durable_in_order_and_share_transactions()
+    {
+        var journal = await MeteringJournal.CreateAsync(_table, "silo-a", Metrics, NullLogger.Instance);
+        var entries = Enumerable.Range(0, 2000).Select(i => Encoding.UTF8.GetBytes($"app-{i % 1000}|message-{i}")).ToList();
+
+        var positions = await Task.WhenAll(entries.Select(e => journal.AppendAsync(e)));
+
+        Assert.Equal(Enumerable.Range(1, 2000).Select(i => (long)i), positions.Order());
+        Assert.True(journal.Commits < 200, $"{journal.Commits} transactions for 2,000 entries: appends did not share them");
+        var stored = await ReadAllAsync("silo-a", 0);
+        Assert.Equal(2000, stored.Count);
+        for (var i = 0; i < entries.Count; i++)
+            Assert.Equal(Encoding.UTF8.GetString(entries[i]), stored[positions[i]]);
+    }
+
+    [Fact]
+    public async Task A_quiet_journal_writes_an_entry_at_once_without_waiting_for_a_batch_to_fill()
+    {
+        var journal = await MeteringJournal.CreateAsync(_table, "silo-quiet", Metrics, NullLogger.Instance);
+
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(i + 1, await journal.AppendAsync(Encoding.UTF8.GetBytes($"entry-{i}")));
+
+        Assert.Equal(3, journal.Commits);
+    }
+
+    [Fact]
+    public async Task A_silo_declared_dead_cannot_append_once_a_recovering_silo_sealed_its_journal()
+    {
+        var zombie = await MeteringJournal.CreateAsync(_table, "silo-zombie", Metrics, NullLogger.Instance);
+        await zombie.AppendAsync(Encoding.UTF8.GetBytes("before the takeover"));
+
+        var end = await MeteringJournal.SealAsync(_table, "silo-zombie", "silo-survivor", NullLogger.Instance);
+        var late = await Assert.ThrowsAsync<JournalSealedException>(() => zombie.AppendAsync(Encoding.UTF8.GetBytes("late")));
+        var later = await Assert.ThrowsAsync<JournalSealedException>(() => zombie.AppendAsync(Encoding.UTF8.GetBytes("later")));
+
+        Assert.Equal(2, end);
+        Assert.Contains("silo-survivor", late.Message, StringComparison.Ordinal);
+        Assert.Same(late, later);
+        Assert.Equal(["before the takeover"], (await ReadAllAsync("silo-zombie", 0)).Values);
+        Assert.Equal(end, await MeteringJournal.SealAsync(_table, "silo-zombie", "another-survivor", NullLogger.Instance));
+    }
+
+    [Fact]
+    public async Task A_journal_id_already_in_storage_is_never_written_into_by_a_second_owner()
+    {
+        await MeteringJournal.CreateAsync(_table, "silo-once", Metrics, NullLogger.Instance);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => MeteringJournal.CreateAsync(_table, "silo-once", Metrics, NullLogger.Instance));
+    }
+
+    [Fact]
+    public async Task Trimming_removes_what_was_filed_and_keeps_the_rest_readable_after_it()
+    {
+        var journal = await MeteringJournal.CreateAsync(_table, "silo-trim", Metrics, NullLogger.Instance);
+        for (var i = 1; i <= 5; i++)
+            await journal.AppendAsync(Encoding.UTF8.GetBytes($"entry-{i}"));
+
+        await MeteringJournal.TrimAsync(_table, "silo-trim", 3);
+        await MeteringJournal.TrimAsync(_table, "silo-trim", 3);
+
+        Assert.Equal(new Dictionary<long, string> { [4] = "entry-4", [5] = "entry-5" }, await ReadAllAsync("silo-trim", 0));
+        Assert.Equal(new Dictionary<long, string> { [5] = "entry-5" }, await ReadAllAsync("silo-trim", 4));
+    }
+
+    private async Task<Dictionary<long, string>> ReadAllAsync(string journalId, long after)
+    {
+        var read = new Dictionary<long, string>();
+        await foreach (var (position, entry) in MeteringJournal.ReadAsync(_table, journalId, after))
+            read.Add(position, Encoding.UTF8.GetString(entry.Span));
+        return read;
+    }
+}
