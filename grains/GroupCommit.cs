@@ -1,6 +1,9 @@
+using System.Diagnostics;
+using Billing.Telemetry;
+
 namespace Billing;
 
-/// <summary>The one rule of every group commit here (ledger books, usage logs): how a batch gathers before it is written.</summary>
+/// <summary>The rules of every group commit here (ledger books, usage logs): how a batch gathers before it is written, and how its write is measured.</summary>
 public static class GroupCommit
 {
     /// <summary>
@@ -19,5 +22,17 @@ public static class GroupCommit
             await Task.Delay(window);
         else
             await Task.Yield();
+    }
+
+    /// <summary>
+    /// Writes one gathered batch and records, under the owner's <paramref name="log"/> name, how many items it carried
+    /// and how long the storage write took (<c>billing.group_commit.*</c>); a failed write records nothing.
+    /// </summary>
+    public static async Task<T> WriteAsync<T>(BillingMetrics? metrics, string log, int items, Func<Task<T>> write)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var result = await write();
+        metrics?.GroupCommit(log, items, Stopwatch.GetElapsedTime(started));
+        return result;
     }
 }

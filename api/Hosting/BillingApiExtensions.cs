@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Billing.Api.Errors;
+using Billing.Hosting;
 using Billing.Api.Health;
 using Billing.Api.Apps;
 using Billing.Api.Metering;
@@ -51,9 +52,7 @@ public static class BillingApiExtensions
         services.AddIdempotencyKeys();
         services.AddPaymentWebhooks();
 
-        services.AddHealthChecks()
-            .AddCheck<StorageHealthCheck>("storage", tags: ["ready"])
-            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+        builder.AddBillingApiObservability();
 
         var storage = builder.Configuration.GetSection(StorageSettings.Section).Get<StorageSettings>() ?? new StorageSettings();
         var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
@@ -85,8 +84,7 @@ public static class BillingApiExtensions
     public static WebApplication MapBillingApi(this WebApplication app)
     {
         app.MapOpenApi();
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapBillingHealthEndpoints();
         app.MapWorkspacesApi();
         app.MapAppsApi();
         app.MapMeteringApi();

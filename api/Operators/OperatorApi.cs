@@ -14,7 +14,7 @@ public sealed record CreditAdjustmentRequest(
     [property: Required, StringLength(AdjustmentLimits.MaxReasonLength, MinimumLength = 1)] string Reason);
 
 /// <summary>Operator endpoints (support staff): callers carry the <c>role</c> claim <see cref="OperatorRole"/>.</summary>
-public static class OperatorApi
+public static partial class OperatorApi
 {
     public const string Policy = "Operator";
     public const string OperatorRole = "billing-operator";
@@ -28,19 +28,29 @@ public static class OperatorApi
     }
 
     /// <summary>A grant to or an adjustment of an app's paid wallet, audited in its ledger; idempotent on the <c>Idempotency-Key</c> header.</summary>
-    private static async Task<Ok<LedgerEntry>> AdjustApp(string appId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster)
+    private static async Task<Ok<LedgerEntry>> AdjustApp(string appId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster, ILoggerFactory logs)
     {
         AppIds.ThrowIfMalformed(appId);
         var adjustment = ToAdjustment(request, http);
-        return TypedResults.Ok(await cluster.GetGrain<IAppWalletGrain>(appId).Adjust(adjustment));
+        var entry = await cluster.GetGrain<IAppWalletGrain>(appId).Adjust(adjustment);
+        var logger = logs.CreateLogger(typeof(OperatorApi));
+        LogAdjusted(logger, nameof(IAppWalletGrain), appId, adjustment.OperatorId, adjustment.Kind, adjustment.AmountUsd, entry.Account, entry.Seq, adjustment.Reason);
+        return TypedResults.Ok(entry);
     }
 
-    private static async Task<Ok<LedgerEntry>> AdjustWorkspace(string workspaceId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster)
+    private static async Task<Ok<LedgerEntry>> AdjustWorkspace(string workspaceId, CreditAdjustmentRequest request, HttpContext http, IClusterClient cluster, ILoggerFactory logs)
     {
         WorkspaceIds.ThrowIfMalformed(workspaceId);
         var adjustment = ToAdjustment(request, http);
-        return TypedResults.Ok(await cluster.GetGrain<IFreeCreditPoolGrain>(workspaceId).Adjust(adjustment));
+        var entry = await cluster.GetGrain<IFreeCreditPoolGrain>(workspaceId).Adjust(adjustment);
+        var logger = logs.CreateLogger(typeof(OperatorApi));
+        LogAdjusted(logger, nameof(IFreeCreditPoolGrain), workspaceId, adjustment.OperatorId, adjustment.Kind, adjustment.AmountUsd, entry.Account, entry.Seq, adjustment.Reason);
+        return TypedResults.Ok(entry);
     }
+
+    /// <summary>C7: the ledger entry is the audit record; this line lets an operator find it from the logs (a replay logs again).</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "{GrainType} {Key}: operator {OperatorId} posted {Kind} of {AmountUsd} USD to {Account} (entry {Seq}): {Reason}")]
+    private static partial void LogAdjusted(ILogger logger, string grainType, string key, string operatorId, LedgerEntryKind kind, decimal amountUsd, string account, long seq, string reason);
 
     private static WalletAdjustment ToAdjustment(CreditAdjustmentRequest request, HttpContext http)
     {

@@ -77,9 +77,12 @@ public sealed class LedgerBook
 
     private readonly TimeSpan _commitWindow;
 
-    private LedgerBook(TableClient table, string bookId, TimeSpan commitWindow)
+    private readonly Billing.Telemetry.BillingMetrics? _metrics;
+
+    private LedgerBook(TableClient table, string bookId, TimeSpan commitWindow, Billing.Telemetry.BillingMetrics? metrics)
     {
         _table = table;
+        _metrics = metrics;
         _commitWindow = commitWindow;
         BookId = bookId;
         _partitionKey = LedgerTable.PartitionKey(bookId);
@@ -90,9 +93,10 @@ public sealed class LedgerBook
     public bool IsFaulted { get; private set; }
 
     /// <param name="commitWindow">How long a first posting waits for others to join its transaction (zero: only those of the same moment).</param>
-    public static async Task<LedgerBook> LoadAsync(TableClient table, string bookId, TimeSpan commitWindow = default, CancellationToken cancellationToken = default)
+    /// <param name="metrics">Where each commit's size and duration are recorded (as log "ledger"); none when null.</param>
+    public static async Task<LedgerBook> LoadAsync(TableClient table, string bookId, TimeSpan commitWindow = default, Billing.Telemetry.BillingMetrics? metrics = null, CancellationToken cancellationToken = default)
     {
-        var book = new LedgerBook(table, bookId, commitWindow);
+        var book = new LedgerBook(table, bookId, commitWindow, metrics);
         var head = await table.GetEntityIfExistsAsync<TableEntity>(book._partitionKey, LedgerTable.HeadRowKey, cancellationToken: cancellationToken);
         if (head.HasValue && head.Value is { } row)
         {
@@ -234,7 +238,7 @@ public sealed class LedgerBook
             var prepared = Prepare(batch);
             try
             {
-                var response = await _table.SubmitTransactionAsync(prepared.Actions);
+                var response = await GroupCommit.WriteAsync(_metrics, "ledger", batch.Count, () => _table.SubmitTransactionAsync(prepared.Actions));
                 lock (_gate)
                 {
                     _headETag = response.Value[^1].Headers.ETag ?? _headETag;

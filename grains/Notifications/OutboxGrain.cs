@@ -2,6 +2,7 @@ using Billing.Apps;
 using Billing.Errors;
 using Billing.Notifications.Delivery;
 using Billing.Notifications.Templates;
+using Billing.Telemetry;
 using Billing.Users;
 using Billing.Workspaces;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public sealed partial class OutboxGrain(
     Serializer serializer,
     BillingClock clock,
     IOptions<NotificationOptions> options,
+    BillingMetrics metrics,
     ILogger<OutboxGrain> logger) : Grain, IOutboxGrain, IRemindable
 {
     private const string ReminderName = "outbox-delivery";
@@ -37,7 +39,29 @@ public sealed partial class OutboxGrain(
     private bool _passScheduled;
     private IGrainTimer? _timer;
 
+    /// <summary>
+    /// This shard's pending messages as this activation has counted them into <c>billing.emails.pending</c>: read from the
+    /// table on activation and taken out again on deactivation, so the sum over the silos is the outbox's backlog even
+    /// when a shard moves or a silo restarts.
+    /// </summary>
+    private long _pending;
+
     private int Shard => (int)this.GetPrimaryKeyLong();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken) =>
+        CountPending(await table.CountAsync(Shard, OutboxStatus.Pending, cancellationToken));
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        CountPending(-_pending);
+        return Task.CompletedTask;
+    }
+
+    private void CountPending(long delta)
+    {
+        _pending += delta;
+        metrics.EmailsPending(delta);
+    }
 
     async Task IOutboxGrain.Wake()
     {
@@ -68,6 +92,7 @@ public sealed partial class OutboxGrain(
 
         // A fresh attempt budget; the last error stays visible until the next attempt replaces it.
         var retried = await table.UpdateMessageAsync(Shard, row with { Status = OutboxStatus.Pending, Attempts = 0, DueAt = clock.UtcNow });
+        CountPending(1);
         LogRetried(logger, Shard, messageId);
         await EnsureReminderAsync();
         SchedulePass();
@@ -157,6 +182,7 @@ public sealed partial class OutboxGrain(
                     OutboxStatus.Pending, 0, now, now, null, null, DeliveryRules.MimeMessageId(p.Key, domain), default))
                 .ToList();
             await table.CommitExpansionAsync(Shard, row, messages);
+            CountPending(messages.Count);
             LogExpanded(logger, Shard, ev.EventId, messages.Count);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -227,6 +253,7 @@ public sealed partial class OutboxGrain(
             var attempts = message.Attempts + 1;
             var next = e.Permanent ? null : DeliveryRules.NextAttemptAt(attempts, now, options.Value.MaxAttempts, options.Value.EffectiveRetryDelays);
             LogSendFailed(logger, Shard, message.Key, attempts, e.Message);
+            metrics.Email("failed");
             if (next is null)
                 return await DeadAsync(message with { Attempts = attempts, To = to }, e.Message);
             await SaveAsync(message with { Attempts = attempts, To = to, DueAt = next, LastError = e.Message });
@@ -234,6 +261,8 @@ public sealed partial class OutboxGrain(
         }
 
         await SaveAsync(message with { Status = OutboxStatus.Sent, Attempts = message.Attempts + 1, To = to, SentAt = now, DueAt = null, LastError = null });
+        metrics.Email("sent");
+        CountPending(-1);
         var template = message.Template.ToString();
         LogSent(logger, Shard, message.Key, template);
         return true;
@@ -243,6 +272,8 @@ public sealed partial class OutboxGrain(
     {
         LogDead(logger, Shard, message.Key, reason);
         await SaveAsync(message with { Status = OutboxStatus.Dead, DueAt = null, LastError = reason, SentAt = null });
+        metrics.Email("dead_lettered");
+        CountPending(-1);
         return false;
     }
 
@@ -259,24 +290,24 @@ public sealed partial class OutboxGrain(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox shard {Shard}: event {EventId} became {Count} new message(s)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "OutboxGrain {Shard}: event {EventId} became {Count} new message(s)")]
     private static partial void LogExpanded(ILogger logger, int shard, string eventId, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox shard {Shard}: event {EventId} could not be expanded; it is tried again later")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OutboxGrain {Shard}: event {EventId} could not be expanded; it is tried again later")]
     private static partial void LogExpandFailed(ILogger logger, Exception exception, int shard, string eventId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox shard {Shard}: message {MessageKey} ({Template}) sent")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "OutboxGrain {Shard}: message {MessageKey} ({Template}) sent")]
     private static partial void LogSent(ILogger logger, int shard, string messageKey, string template);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox shard {Shard}: message {MessageKey} attempt {Attempt} failed: {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OutboxGrain {Shard}: message {MessageKey} attempt {Attempt} failed: {Error}")]
     private static partial void LogSendFailed(ILogger logger, int shard, string messageKey, int attempt, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox shard {Shard}: message {MessageKey} dead-lettered: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "OutboxGrain {Shard}: message {MessageKey} dead-lettered: {Reason}")]
     private static partial void LogDead(ILogger logger, int shard, string messageKey, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox shard {Shard}: dead message {MessageKey} retried by an operator")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "OutboxGrain {Shard}: dead message {MessageKey} retried by an operator")]
     private static partial void LogRetried(ILogger logger, int shard, string messageKey);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox shard {Shard}: message {MessageKey} was recorded by another activation first")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OutboxGrain {Shard}: message {MessageKey} was recorded by another activation first")]
     private static partial void LogLostRace(ILogger logger, int shard, string messageKey);
 }

@@ -172,6 +172,16 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
         return message with { ETag = response.Headers.ETag ?? default };
     }
 
+    /// <summary>How many messages of a shard have <paramref name="status"/>; reads keys only.</summary>
+    public async Task<long> CountAsync(int shard, OutboxStatus status, CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(shard)} and Status eq {status.ToString()}");
+        long count = 0;
+        await foreach (var _ in Client.QueryAsync<TableEntity>(filter, select: ["RowKey"], cancellationToken: cancellationToken))
+            count++;
+        return count;
+    }
+
     public async Task<List<OutboxMessageRow>> ListAsync(int shard, OutboxStatus status, CancellationToken cancellationToken = default)
     {
         var rows = new List<OutboxMessageRow>();

@@ -4,6 +4,7 @@ using Billing.Invoices;
 using Billing.Ledgers;
 using Billing.Notifications;
 using Billing.Rules;
+using Billing.Telemetry;
 using Billing.Wallets;
 using Billing.Workspaces;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ public sealed partial class AppPaymentsGrain(
     WorkspaceTime time,
     IBillingEventSink events,
     IOptions<PaymentsOptions> options,
+    BillingMetrics metrics,
     ILogger<AppPaymentsGrain> logger) : Grain, IAppPaymentsGrain, IRemindable
 {
     private const string DueReminder = "payments-due";
@@ -130,6 +132,7 @@ public sealed partial class AppPaymentsGrain(
             record.WireReference = $"WIRE-{app.Id}-{command.PaymentId}";
             state.State.Payments[record.Id] = record;
             await state.WriteStateAsync();
+            metrics.Payment(nameof(PaymentMethodKind.WireTransfer), "pending");
             return record.View(AppId);
         }
 
@@ -149,6 +152,7 @@ public sealed partial class AppPaymentsGrain(
             record.Status = PaymentStatus.RequiresOtp;
             record.OtpDeadline = now + Options.OtpTimeout;
             await state.WriteStateAsync();
+            metrics.Payment(record.Method.ToString(), "requires_otp");
             await ScheduleAsync(now);
             return record.View(AppId);
         }
@@ -396,6 +400,8 @@ public sealed partial class AppPaymentsGrain(
             s.ReloadFailedAttempts++;
             s.ReloadLastFailure = result.Message ?? result.Outcome.ToString();
             s.ReloadNextRetryAt = AutoReloadRules.NextRetryAt(now, s.ReloadFailedAttempts, Options.ReloadRetrySchedule);
+            metrics.Reload("failed");
+            LogReloadFailed(AppId, record.Id, record.Method, record.AmountUsd, s.ReloadFailedAttempts, s.ReloadNextRetryAt, s.ReloadLastFailure);
         }
 
         await state.WriteStateAsync();
@@ -472,11 +478,16 @@ public sealed partial class AppPaymentsGrain(
         if (credit.BalanceUsd > Options.LowBalanceLimitUsd)
             s.LowBalanceAlerted = false;
         await state.WriteStateAsync();
+        metrics.Payment(record.Method.ToString(), "succeeded");
+        if (reload)
+            metrics.Reload("succeeded");
         await WatchAsync();
     }
 
     private void Fail(PaymentRecord record, string reason, DateTimeOffset now)
     {
+        metrics.Payment(record.Method.ToString(), "failed");
+        LogPaymentFailed(AppId, record.Id, record.Purpose, record.Method, record.AmountUsd, reason);
         record.Status = PaymentStatus.Failed;
         record.FailureReason = reason;
         record.CompletedAt = now;
@@ -500,6 +511,7 @@ public sealed partial class AppPaymentsGrain(
         {
             record.Status = PaymentStatus.Abandoned;
             record.FailureReason = "otp_timeout";
+            metrics.Payment(record.Method.ToString(), "abandoned");
             record.CompletedAt = now;
             if (state.State.InProgressPaymentId == record.Id)
                 state.State.InProgressPaymentId = null;
@@ -540,6 +552,8 @@ public sealed partial class AppPaymentsGrain(
             card.ExpiringNoticeSent = true;
             card.ExpiredNoticeSent |= expired;
             await state.WriteStateAsync();
+            // The method id and expiry only: never a card number (only the last 4 are kept, and not logged either).
+            LogCardExpiryNotice(AppId, card.Id, expired ? "expired" : "expiring", month, year);
         }
     }
 
@@ -623,4 +637,13 @@ public sealed partial class AppPaymentsGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Payments of app {AppId}: finishing an interrupted charge failed; the next tick retries it")]
     private partial void LogResumeFailed(Exception exception, string appId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AppPaymentsGrain {AppId}: payment {PaymentId} ({Purpose}, {Method}, {AmountUsd} USD) failed: {Reason}")]
+    private partial void LogPaymentFailed(string appId, string paymentId, PaymentPurpose purpose, PaymentMethodKind method, decimal amountUsd, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AppPaymentsGrain {AppId}: auto-reload {PaymentId} ({Method}, {AmountUsd} USD) failed, attempt {Attempt}; next attempt at {NextAttemptAt}: {Reason}")]
+    private partial void LogReloadFailed(string appId, string paymentId, PaymentMethodKind method, decimal amountUsd, int attempt, DateTimeOffset? nextAttemptAt, string? reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "AppPaymentsGrain {AppId}: card {PaymentMethodId} {Notice} notice sent (expires end of {ExpiryMonth}/{ExpiryYear})")]
+    private partial void LogCardExpiryNotice(string appId, string paymentMethodId, string notice, int expiryMonth, int expiryYear);
 }

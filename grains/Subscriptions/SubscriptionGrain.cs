@@ -4,7 +4,9 @@ using Billing.Invoices;
 using Billing.Notifications;
 using Billing.Payments;
 using Billing.Rules;
+using Billing.Telemetry;
 using Billing.Workspaces;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Billing.Subscriptions;
@@ -15,12 +17,14 @@ namespace Billing.Subscriptions;
 /// before the gateway is asked (its key names the order or the renewal's due date and attempt), so after a crash the
 /// same charge is asked again and the gateway replays it: one charge, one invoice, one period moved on.
 /// </summary>
-public sealed class SubscriptionGrain(
+public sealed partial class SubscriptionGrain(
     [PersistentState("subscription", StorageNames.Billing)] IPersistentState<SubscriptionState> state,
     IPaymentGateway gateway,
     WorkspaceTime time,
     IBillingEventSink events,
-    IOptions<PaymentsOptions> options) : Grain, ISubscriptionGrain, IRemindable
+    IOptions<PaymentsOptions> options,
+    BillingMetrics metrics,
+    ILogger<SubscriptionGrain> logger) : Grain, ISubscriptionGrain, IRemindable
 {
     private const string DueReminder = "subscription-due";
 
@@ -212,6 +216,9 @@ public sealed class SubscriptionGrain(
             result = new ChargeResult(ChargeOutcome.Declined, null, e.Message);
         }
 
+        if (p.AmountUsd > 0m)
+            metrics.Payment(method?.Kind.ToString() ?? "unknown", result.Succeeded ? "succeeded" : "failed");
+
         if (result.Succeeded)
         {
             string? invoiceNumber = null;
@@ -245,6 +252,7 @@ public sealed class SubscriptionGrain(
         if (p.Purpose != ChargePurpose.Renewal)
         {
             // A refused order changes nothing; the owner sees why and may try another method.
+            LogOrderRefused(SubscriptionId, p.Purpose, p.Plan, p.AmountUsd, result.Message ?? result.Outcome.ToString());
             await state.WriteStateAsync();
             return result;
         }
@@ -255,6 +263,10 @@ public sealed class SubscriptionGrain(
         var lapsed = S.NextRetryAt is null;
         S.Status = lapsed ? SubscriptionStatus.Lapsed : SubscriptionStatus.PastDue;
         S.ChangeCount++;
+        if (lapsed)
+            LogLapsed(SubscriptionId, p.Plan, S.FailedAttempts, result.Message ?? result.Outcome.ToString());
+        else
+            LogDunningStep(SubscriptionId, p.Plan, p.AmountUsd, S.FailedAttempts, S.NextRetryAt, result.Message ?? result.Outcome.ToString());
         await state.WriteStateAsync();
         await SyncAppPlanAsync();
         await PublishAsync(app, lapsed ? SubscriptionChange.Lapsed : SubscriptionChange.RenewalFailed, now, now, method, $"{p.DueAt!.Value.UtcTicks}:{S.FailedAttempts}");
@@ -388,4 +400,13 @@ public sealed class SubscriptionGrain(
 
     private AppView RequireApp() =>
         _app ?? throw BillingException.NotFound("app.not-found", $"App '{AppId}' was not found.");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SubscriptionGrain {SubscriptionId}: {Purpose} to {Plan} ({AmountUsd} USD) refused by the payment gateway: {Reason}")]
+    private partial void LogOrderRefused(string subscriptionId, ChargePurpose purpose, SubscriptionPlan plan, decimal amountUsd, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SubscriptionGrain {SubscriptionId}: renewal of {Plan} ({AmountUsd} USD) failed, attempt {Attempt}; past due, next attempt at {NextAttemptAt}: {Reason}")]
+    private partial void LogDunningStep(string subscriptionId, SubscriptionPlan plan, decimal amountUsd, int attempt, DateTimeOffset? nextAttemptAt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "SubscriptionGrain {SubscriptionId}: {Plan} lapsed to the free plan after {Attempts} failed renewal attempts: {Reason}")]
+    private partial void LogLapsed(string subscriptionId, SubscriptionPlan plan, int attempts, string reason);
 }

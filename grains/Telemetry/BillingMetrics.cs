@@ -56,7 +56,7 @@ public sealed class BillingMetrics
         _reloads.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <param name="method">"Card", "PayPal", "WireTransfer".</param>
-    /// <param name="outcome">"succeeded", "failed", "pending", "requires_otp".</param>
+    /// <param name="outcome">"succeeded", "failed", "pending", "requires_otp", "abandoned" (its OTP never came).</param>
     public void Payment(string method, string outcome) =>
         _payments.Add(1, new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("outcome", outcome));
 

@@ -23,6 +23,7 @@ namespace Billing.Usage;
 public sealed partial class UsageLogGrain(
     BillingTables tables,
     IOptions<MeteringOptions> options,
+    Billing.Telemetry.BillingMetrics metrics,
     ILogger<UsageLogGrain> logger) : Grain, IUsageLogGrain
 {
     /// <summary>
@@ -143,7 +144,7 @@ public sealed partial class UsageLogGrain(
                 : new(TableTransactionActionType.Add, totalsRow));
             try
             {
-                var response = await tables.Usage.SubmitTransactionAsync(actions);
+                var response = await GroupCommit.WriteAsync(metrics, "usage", batch.Count, () => tables.Usage.SubmitTransactionAsync(actions));
                 _totalsETag = response.Value[^1].Headers.ETag ?? _totalsETag;
                 _totalsExist = true;
                 _totals = totals;

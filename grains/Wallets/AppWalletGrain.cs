@@ -24,7 +24,8 @@ public sealed class AppWalletGrain(
     BillingTables tables,
     BillingClock clock,
     IOptions<MeteringOptions> options,
-    Billing.Notifications.IBillingEventSink events) : Grain, IAppWalletGrain
+    Billing.Notifications.IBillingEventSink events,
+    Billing.Telemetry.BillingMetrics metrics) : Grain, IAppWalletGrain
 {
     private static readonly TimeSpan EmptyPoolRecheck = TimeSpan.FromMinutes(1);
     private Task _stateWriting = Task.CompletedTask;
@@ -43,7 +44,7 @@ public sealed class AppWalletGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _app = await GrainFactory.GetGrain<IAppGrain>(AppId).Get();
-        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(AppId), options.Value.GroupCommitWindow, cancellationToken);
+        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(AppId), options.Value.GroupCommitWindow, metrics, cancellationToken);
         if (_app is not null)
         {
             await ReadOrderAsync();

@@ -1,6 +1,7 @@
 using Billing.Apps;
 using Billing.Errors;
 using Billing.Notifications;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 
 namespace Billing.Workspaces;
@@ -12,7 +13,7 @@ namespace Billing.Workspaces;
 /// waiting on an app could deadlock with that app waiting on the workspace.
 /// </summary>
 [StatelessWorker]
-public sealed class EnterpriseUpgradeGrain : Grain, IEnterpriseUpgradeGrain
+public sealed partial class EnterpriseUpgradeGrain(ILogger<EnterpriseUpgradeGrain> logger) : Grain, IEnterpriseUpgradeGrain
 {
     async Task<EnterpriseStatus> IEnterpriseUpgradeGrain.Approve(string workspaceId, EnterpriseLicense license)
     {
@@ -33,7 +34,11 @@ public sealed class EnterpriseUpgradeGrain : Grain, IEnterpriseUpgradeGrain
                 }
             }
             await workspace.CompletePlanSwitch(ticket.SwitchNumber, impacted);
+            LogUpgraded(workspaceId, license.ApprovedBy, license.Products, ticket.ToPlan, impacted.Count);
         }
         return await workspace.GetEnterpriseStatus();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "EnterpriseUpgradeGrain {WorkspaceId}: Enterprise upgrade approved by {ApprovedBy} for {Products}; {AppCount} app(s) moved to {Plan}")]
+    private partial void LogUpgraded(string workspaceId, string approvedBy, IReadOnlyList<Product> products, UsagePlan plan, int appCount);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Azure.Data.Tables;
 using Billing;
+using Billing.Hosting;
 using Billing.Metering;
 using Billing.Notifications;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,7 @@ public static class BillingSiloExtensions
             siloBuilder.AddBillingGrains(storage.ConnectionString);
             siloBuilder.AddDashboard();
         });
+        builder.AddBillingSiloObservability();
         return builder;
     }
 
@@ -73,6 +75,7 @@ public static class BillingSiloExtensions
         // The dashboard has no authentication of its own: it is bound to loopback by default (see README).
         app.MapOrleansDashboard(routePrefix: "/dashboard");
         app.MapGet("/", () => Results.Redirect("/dashboard"));
+        app.MapBillingHealthEndpoints();
         return app;
     }
 

@@ -1,20 +1,16 @@
 using Azure.Data.Tables;
-using Billing.Storage.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
-namespace Billing.Api.Health;
+namespace Billing.Hosting;
 
-/// <summary>Ready only when the storage account answers.</summary>
-public sealed class StorageHealthCheck(IOptions<StorageSettings> storage) : IHealthCheck
+/// <summary>Ready only when the storage account answers: a one-row page of its table list.</summary>
+public sealed class StorageHealthCheck(TableServiceClient tables) : IHealthCheck
 {
-    private readonly TableServiceClient _client = new(storage.Value.ConnectionString);
-
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await foreach (var _ in _client.QueryAsync(maxPerPage: 1, cancellationToken: cancellationToken).AsPages(pageSizeHint: 1))
+            await foreach (var _ in tables.QueryAsync(maxPerPage: 1, cancellationToken: cancellationToken).AsPages(pageSizeHint: 1))
                 break;
             return HealthCheckResult.Healthy();
         }
