@@ -1,14 +1,12 @@
 using Azure.Data.Tables;
-using Billing.Storage.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Billing.Api.Health;
 
 /// <summary>Ready only when the storage account answers.</summary>
-public sealed class StorageHealthCheck(IOptions<StorageSettings> storage) : IHealthCheck
+public sealed class StorageHealthCheck(TableServiceClient client) : IHealthCheck
 {
-    private readonly TableServiceClient _client = new(storage.Value.ConnectionString);
+    private readonly TableServiceClient _client = client;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
