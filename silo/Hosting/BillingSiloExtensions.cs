@@ -7,6 +7,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace Billing.Silo.Hosting;
 
@@ -47,9 +49,13 @@ public static class BillingSiloExtensions
     {
         // Its SDK logging and tracing are off: ~10% of the client's CPU on the metering hot path (AddBillingStorage).
         siloBuilder.Services.AddBillingStorage(siloBuilder.Configuration);
-        siloBuilder.AddAzureTableGrainStorage(StorageNames.Billing, options => options.Configure<TableServiceClient>((o, tables) =>
+        siloBuilder.AddAzureTableGrainStorage(StorageNames.Billing, options => options.Configure<TableServiceClient, Serializer>((o, tables, serializer) =>
         {
             o.TableServiceClient = tables;
+            // Orleans' own serializer rather than the JSON default: every state is [GenerateSerializer] with ids and
+            // aliases, so it tolerates renames and moves, and it is about half the size (the largest seat state the
+            // limits allow is 0.9 MB against 1.7 MB of JSON, and the provider refuses a state over 960 KiB).
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             // A cleared state reads exactly like one never written, and its row does not linger.
             o.DeleteStateOnClear = true;
         }));
