@@ -1,7 +1,4 @@
-using Azure.Data.Tables;
 using Billing.Hosting;
-using Billing.Storage.Hosting;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Billing.Api.Health;
 
@@ -9,13 +6,12 @@ public static class ApiObservability
 {
     /// <summary>
     /// The service defaults (OpenTelemetry, the storage readiness check) and the API's own readiness: the cluster
-    /// answers through a gateway. The storage check takes the process's <see cref="TableServiceClient"/>; one is
-    /// registered here only if the host has none.
+    /// answers through a gateway. The storage check takes the process's one
+    /// <c>TableServiceClient</c> (registered with the cluster wiring).
     /// </summary>
     public static WebApplicationBuilder AddBillingApiObservability(this WebApplicationBuilder builder)
     {
         builder.AddBillingServiceDefaults();
-        builder.Services.TryAddSingleton(sp => new TableServiceClient(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StorageSettings>>().Value.ConnectionString));
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [BillingServiceDefaults.ReadyTag]);
         return builder;
     }

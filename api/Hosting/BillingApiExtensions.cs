@@ -17,7 +17,6 @@ using Billing.Api.Idempotency;
 using Billing.Api.Invoices;
 using Billing.Api.Payments;
 using Billing.Api.Subscriptions;
-using Billing.Storage.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -29,9 +28,6 @@ public static class BillingApiExtensions
     public static WebApplicationBuilder AddBillingApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<StorageSettings>().BindConfiguration(StorageSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ClusterSettings>().BindConfiguration(ClusterSettings.Section).ValidateDataAnnotations().ValidateOnStart();
-
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
         services.AddExceptionHandler<BillingExceptionHandler>();
@@ -54,18 +50,9 @@ public static class BillingApiExtensions
 
         builder.AddBillingApiObservability();
 
-        var storage = builder.Configuration.GetSection(StorageSettings.Section).Get<StorageSettings>() ?? new StorageSettings();
-        var cluster = builder.Configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
-            client.UseAzureTableClustering(o => o.ConnectionString = storage.ConnectionString);
-            client.UseConnectionRetryFilter<RetryUntilClusterIsUp>();
-        });
+        // The Orleans client and the process's one TableServiceClient (the API's own tables use it too), as every
+        // channel adapter joins the cluster: Storage:* and Orleans:* are validated here, naming a wrong setting.
+        builder.AddBillingClusterClient(client => client.UseConnectionRetryFilter<RetryUntilClusterIsUp>());
         return builder;
     }
 
@@ -104,7 +91,7 @@ public static class BillingApiExtensions
     /// The API may start before the silo (./run.sh starts both): keep retrying the first connection instead of
     /// failing start-up; /health/ready reports the cluster as unhealthy meanwhile.
     /// </summary>
-    private sealed class RetryUntilClusterIsUp(ILogger<RetryUntilClusterIsUp> logger, IOptions<ClusterSettings> cluster) : IClientConnectionRetryFilter
+    private sealed class RetryUntilClusterIsUp(ILogger<RetryUntilClusterIsUp> logger, IOptions<ClusterOptions> cluster) : IClientConnectionRetryFilter
     {
         public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
         {

@@ -1,8 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
-using Billing.Storage.Hosting;
 using Billing.Storage.Shared;
-using Microsoft.Extensions.Options;
 
 namespace Billing.Api.Idempotency;
 
@@ -31,7 +29,7 @@ public sealed record StoredResponse(int Status, string? ContentType, string? Loc
 /// answer after; an in-flight record older than <see cref="InFlightLease"/> (the API died mid-request) may be taken
 /// over, which is safe because the grains behind every money-moving call are idempotent on ids derived from the key.
 /// </summary>
-public sealed class IdempotencyStore(IOptions<StorageSettings> storage, TimeProvider time)
+public sealed class IdempotencyStore(TableServiceClient service, TimeProvider time)
 {
     public const string TableName = "Idempotency";
     public static readonly TimeSpan InFlightLease = TimeSpan.FromMinutes(5);
@@ -39,8 +37,8 @@ public sealed class IdempotencyStore(IOptions<StorageSettings> storage, TimeProv
     /// <summary>Answers larger than this are not kept (replays get 409 instead of a truncated body); ours are a few KB.</summary>
     private const int MaxStoredBody = 60_000;
 
-    private readonly TableClient _table = new TableServiceClient(storage.Value.ConnectionString).GetTableClient(TableName);
-    private readonly Lazy<Task> _created = new(() => new TableServiceClient(storage.Value.ConnectionString).GetTableClient(TableName).CreateIfNotExistsAsync());
+    private readonly TableClient _table = service.GetTableClient(TableName);
+    private readonly Lazy<Task> _created = new(() => service.GetTableClient(TableName).CreateIfNotExistsAsync());
 
     public async Task<(IdempotencyBegin Outcome, StoredResponse? Response)> BeginAsync(string caller, string key, string fingerprint, CancellationToken cancellationToken)
     {

@@ -6,7 +6,6 @@ using Billing.Api.Idempotency;
 using Billing.Api.Operators;
 using Billing.Errors;
 using Billing.Payments;
-using Billing.Storage.Hosting;
 using Billing.Storage.Shared;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -62,7 +61,7 @@ public static class PaymentWebhooksApi
     /// id already handled answers 200 without effect, and clearing is idempotent in the payments grain anyway, so a
     /// crash between the two never loses or doubles a credit.
     /// </summary>
-    private static async Task<IResult> Receive(HttpContext http, IClusterClient cluster, IOptions<PaymentWebhookOptions> options, IOptions<StorageSettings> storage, TimeProvider time)
+    private static async Task<IResult> Receive(HttpContext http, IClusterClient cluster, IOptions<PaymentWebhookOptions> options, TableServiceClient tables, TimeProvider time)
     {
         if (options.Value.Secret is not { } secret)
             return TypedResults.Problem(statusCode: 503, title: "Payment webhooks are not configured (Payments:Webhook:Secret).");
@@ -84,7 +83,7 @@ public static class PaymentWebhooksApi
 
         if (gatewayEvent?.Id is not { Length: > 0 and <= 200 } eventId)
             throw BillingException.Invalid("id", "webhook.id.missing", "A gateway event has an id.");
-        var table = new TableServiceClient(storage.Value.ConnectionString).GetTableClient(WebhookEventsTable);
+        var table = tables.GetTableClient(WebhookEventsTable);
         await table.CreateIfNotExistsAsync(http.RequestAborted);
         var rowKey = TableKeys.Escape(eventId);
         if ((await table.GetEntityIfExistsAsync<TableEntity>("events", rowKey, cancellationToken: http.RequestAborted)).HasValue)

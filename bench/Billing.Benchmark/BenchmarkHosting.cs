@@ -1,24 +1,21 @@
 using System.ComponentModel.DataAnnotations;
-using Billing.Storage.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
-using Orleans.Configuration;
 
 namespace Billing.Benchmark;
 
 public static partial class BenchmarkHosting
 {
     /// <summary>
-    /// An Orleans client configured exactly like the API's (cluster and service id, gateways from the Azure table
-    /// membership), plus the benchmark's own settings. Logs go to stderr so that stdout carries only the report.
+    /// An Orleans client that joins the cluster exactly as the API and every channel adapter do
+    /// (<c>AddBillingClusterClient</c> of the adapter contract), plus the benchmark's own settings. Logs go to stderr so that stdout carries only the report.
     /// </summary>
     public static HostApplicationBuilder AddBenchmarkClient(this HostApplicationBuilder builder, string[] args)
     {
         builder.Configuration.AddCommandLine(args, BenchmarkSettings.Switches);
-        var storage = Bind<StorageSettings>(builder.Configuration, StorageSettings.Section);
         var cluster = Bind<ClusterSettings>(builder.Configuration, ClusterSettings.Section);
         var bench = Bind<BenchmarkSettings>(builder.Configuration, BenchmarkSettings.Section);
 
@@ -32,21 +29,11 @@ public static partial class BenchmarkHosting
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
-        builder.Services.AddSingleton(storage);
         builder.Services.AddSingleton(cluster);
         builder.Services.AddSingleton(bench);
         builder.Services.AddSingleton<BenchmarkRun>();
 
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = cluster.ClusterId;
-                o.ServiceId = cluster.ServiceId;
-            });
-            client.UseAzureTableClustering(o => o.ConnectionString = storage.ConnectionString);
-            client.UseConnectionRetryFilter<RetryBriefly>();
-        });
+        builder.AddBillingClusterClient(client => client.UseConnectionRetryFilter<RetryBriefly>());
         return builder;
     }
 

@@ -9,13 +9,6 @@ public enum Product
     AgentAi = 3,
 }
 
-/// <summary>B5: how agent seats of a Contact Center AI or Agent AI app are billed.</summary>
-public enum SeatModel
-{
-    Named = 0,
-    Concurrent = 1,
-}
-
 /// <summary>P1: usage plans. Standard is pay as you go; Essential and Advanced are subscriptions; Enterprise is a contract.</summary>
 public enum UsagePlan
 {

@@ -12,11 +12,11 @@ public static class NotificationsHosting
     /// The email outbox (E1-E4): the <c>Outbox</c> table, the mail transport chosen by configuration and the sink grains
     /// publish to. Registered with TryAdd, so a test that records events (or brings its own transport) registers first.
     /// </summary>
-    public static IServiceCollection AddBillingNotifications(this IServiceCollection services, string storageConnectionString)
+    public static IServiceCollection AddBillingNotifications(this IServiceCollection services)
     {
         services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<NotificationOptions>, Validator>();
-        services.AddSingleton(sp => new OutboxTable(new TableServiceClient(storageConnectionString), sp.GetRequiredService<IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
+        services.AddSingleton(sp => new OutboxTable(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId));
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<OutboxTable>());
         services.TryAddSingleton<IMailTransport, ConfiguredMailTransport>();
         services.TryAddSingleton<IBillingEventSink, OutboxBillingEventSink>();

@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using Billing.Invoices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -12,11 +11,11 @@ public static class PaymentsServiceExtensions
     /// the sandbox is registered here, a real gateway registers itself as a keyed <see cref="IPaymentGateway"/> under
     /// its name), the invoice and sandbox tables, and the settings, validated when the silo starts.
     /// </summary>
-    public static IServiceCollection AddBillingPayments(this IServiceCollection services, string storageConnectionString)
+    public static IServiceCollection AddBillingPayments(this IServiceCollection services)
     {
         services.AddOptions<PaymentsOptions>().BindConfiguration(PaymentsOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PaymentsOptions>, PaymentsOptionsValidator>();
-        services.AddSingleton(new PaymentTables(new TableServiceClient(storageConnectionString)));
+        services.AddSingleton<PaymentTables>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PaymentTables>());
         services.AddKeyedSingleton<IPaymentGateway, SandboxGateway>(PaymentsOptions.SandboxGateway);
         services.AddSingleton(sp =>

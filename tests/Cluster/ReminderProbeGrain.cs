@@ -10,7 +10,7 @@ public interface IReminderProbeGrain : IGrainWithStringKey
     Task<int> WaitForTicks(int count, TimeSpan timeout);
 }
 
-/// <summary>A grain whose only job is to prove that a reminder stored in our Azure reminder table fires.</summary>
+/// <summary>A grain whose only job is to prove that a reminder stored in the Azure reminder table fires.</summary>
 public sealed class ReminderProbeGrain : Grain, IReminderProbeGrain, IRemindable
 {
     private int _ticks;

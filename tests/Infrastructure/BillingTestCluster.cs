@@ -3,6 +3,7 @@ using Billing.Notifications;
 using Billing.Silo.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -12,7 +13,8 @@ namespace Billing.Tests.Infrastructure;
 
 /// <summary>
 /// Starts an in-process Orleans cluster wired exactly like production storage: grain state, reminders and
-/// membership in Azure Tables on the test run's Azurite. Each cluster gets its own ClusterId and ServiceId, so
+/// membership on the official Orleans Azure Table providers, through one TableServiceClient per silo and client
+/// (<c>AddBillingStorage</c>), on the test run's Azurite. Each cluster gets its own ClusterId and ServiceId, so
 /// clusters started by parallel tests never see each other's silos, reminders or state.
 /// </summary>
 public static class BillingTestCluster
@@ -76,15 +78,14 @@ public static class BillingTestCluster
     {
         public void Configure(ISiloBuilder silo)
         {
-            var connectionString = silo.Configuration["Storage:ConnectionString"]!;
             silo.Services.AddSingleton(new BillingClock(Clocks[silo.Configuration[ClockKey]!]));
             if (silo.Configuration[EventsKey] is { Length: > 0 } eventsId)
                 silo.Services.AddSingleton<IBillingEventSink>(Events[eventsId]);
             // A test that must see what the silos log (e.g. that no card number is ever logged) adds its provider.
             if (silo.Configuration[LogsKey] is { Length: > 0 } logsId)
                 silo.Services.AddSingleton(Logs[logsId]);
-            silo.UseAzureTableClustering(o => o.ConnectionString = connectionString);
-            silo.AddBillingGrains(connectionString);
+            silo.UseBillingClustering();
+            silo.AddBillingGrains();
 
             // Let a killed silo be declared dead within seconds rather than the production minute.
             silo.Configure<ClusterMembershipOptions>(o =>
@@ -100,7 +101,10 @@ public static class BillingTestCluster
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
-        public void Configure(IConfiguration configuration, IClientBuilder client) =>
-            client.UseAzureTableClustering(o => o.ConnectionString = configuration["Storage:ConnectionString"]);
+        public void Configure(IConfiguration configuration, IClientBuilder client)
+        {
+            client.Services.AddBillingStorage(configuration);
+            client.UseBillingClustering();
+        }
     }
 }

@@ -4,9 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Billing.Api.Idempotency;
 using Billing.Api.Payments;
-using Billing.Storage.Hosting;
 using Billing.Tests.Infrastructure;
-using Microsoft.Extensions.Options;
 
 namespace Billing.Tests.Payments;
 
@@ -74,7 +72,7 @@ public sealed class PaymentsApiTests(ApiFixture api, AzuriteFixture azurite) : I
 
         var other = await PostAsync(owner, $"/apps/{appId}/funds", body.Replace("150", "160", StringComparison.Ordinal), "key-a");
         // A request with key-b is running (recorded in flight exactly as the filter records it before it runs).
-        var store = new IdempotencyStore(Options.Create(new StorageSettings { ConnectionString = azurite.ConnectionString }), TimeProvider.System);
+        var store = new IdempotencyStore(azurite.ServiceClient, TimeProvider.System);
         var path = $"/apps/{appId}/funds";
         await store.BeginAsync(ownerId, "key-b", IdempotencyFilter.Fingerprint("POST", path, Encoding.UTF8.GetBytes(body)), Ct);
         var inFlight = await PostAsync(owner, path, body, "key-b");
