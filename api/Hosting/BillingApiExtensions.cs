@@ -28,6 +28,7 @@ public static class BillingApiExtensions
     public static WebApplicationBuilder AddBillingApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         services.AddOptions<StorageSettings>().BindConfiguration(StorageSettings.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClusterSettings>().BindConfiguration(ClusterSettings.Section).ValidateDataAnnotations().ValidateOnStart();
 
@@ -72,12 +73,23 @@ public static class BillingApiExtensions
 
     public static WebApplication UseBillingApi(this WebApplication app)
     {
+        // On every answer, error pages included (the exception handler clears headers set earlier, not this callback).
+        app.Use((http, next) =>
+        {
+            http.Response.OnStarting(() =>
+            {
+                http.Response.Headers.XContentTypeOptions = "nosniff";
+                return Task.CompletedTask;
+            });
+            return next(http);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseCallerProfiles();
         app.UseAuthorization();
+        app.UseTenantRateLimits();
         app.UseIdempotencyKeys();
         return app;
     }
