@@ -39,7 +39,11 @@ public static class BillingApiExtensions
         // Unreadable bodies (malformed JSON, wrong types) reach BillingExceptionHandler as exceptions, so they get the
         // same problem-detail shape, naming the field, as every other 400 (by default they are a bare 400).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.Converters.Add(new PlainTextStringConverter());
+        });
 
         // Local tokens come from `dotnet user-jwts`, which writes the issuer, audiences and signing key under
         // Authentication:Schemes:Bearer; production sets Authority (any OIDC issuer) in the same section.

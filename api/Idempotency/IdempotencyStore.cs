@@ -97,5 +97,5 @@ public sealed class IdempotencyStore(IOptions<StorageSettings> storage, TimeProv
         await _table.DeleteEntityAsync(pk, rk);
     }
 
-    private static (string, string) Keys(string caller, string key) => (TableKeys.Escape(caller), TableKeys.Escape(key));
+    private static (string, string) Keys(string caller, string key) => (TableKeys.Bounded(caller), TableKeys.Bounded(key));
 }

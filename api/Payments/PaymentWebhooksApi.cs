@@ -93,7 +93,7 @@ public static class PaymentWebhooksApi
             throw BillingException.Invalid("id", "webhook.id.missing", "A gateway event has an id.");
         var table = new TableServiceClient(storage.Value.ConnectionString).GetTableClient(WebhookEventsTable);
         await table.CreateIfNotExistsAsync(http.RequestAborted);
-        var rowKey = TableKeys.Escape(eventId);
+        var rowKey = TableKeys.Bounded(eventId);
         if ((await table.GetEntityIfExistsAsync<TableEntity>("events", rowKey, cancellationToken: http.RequestAborted)).HasValue)
             return TypedResults.Ok(new { received = true, duplicate = true });
 

@@ -60,7 +60,7 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
     /// </summary>
     public string Partition(int shard) => _partitionPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public static string EventRowKey(string eventId) => "e~" + TableKeys.Escape(eventId);
+    public static string EventRowKey(string eventId) => "e~" + TableKeys.Bounded(eventId);
 
     public static string MessageRowKey(string key) => "m~" + key;
 
