@@ -188,7 +188,7 @@ public sealed class AbuseTests(AbuseFixture api) : IClassFixture<AbuseFixture>
 
         var response = await ws.Owner.GetAsync($"/apps/{appId}/usage/export?from={day:yyyy-MM-dd}&to={day:yyyy-MM-dd}", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var csv = CsvReader.Create(new StringReader(await response.Content.ReadAsStringAsync(Ct)), CsvReaderOptions.Default);
+        using var csv = CsvReader.Create(new StringReader(await response.Content.ReadAsStringAsync(Ct)), new CsvReaderOptions { Separator = ',' });
         Assert.True(csv.Read());
         Assert.Equal("'" + formula, csv.GetString("Channel User ID"));
         Assert.Equal("'@kore", csv.GetString("Kore User ID"));
