@@ -62,7 +62,9 @@ public sealed partial class BillingExceptionHandler(IProblemDetailsService probl
     private static ValidationProblemDetails FromUnreadableRequest(BadHttpRequestException e)
     {
         var json = e.InnerException as JsonException;
-        var parameter = ParameterInMessage().Match(e.Message);
+        // A body that cannot be read is the body's fault whatever parameter it was meant for; a query or route value
+        // that cannot be bound is that parameter's.
+        var parameter = json is null && !e.Message.Contains("body", StringComparison.OrdinalIgnoreCase) ? ParameterInMessage().Match(e.Message) : Match.Empty;
         var field = json?.Path is { Length: > 2 } path ? path.TrimStart('$', '.')
             : parameter.Success ? parameter.Groups["name"].Value
             : "body";
