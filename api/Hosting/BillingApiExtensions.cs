@@ -28,6 +28,7 @@ public static class BillingApiExtensions
     public static WebApplicationBuilder AddBillingApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
         services.AddExceptionHandler<BillingExceptionHandler>();
@@ -35,7 +36,11 @@ public static class BillingApiExtensions
         // Unreadable bodies (malformed JSON, wrong types) reach BillingExceptionHandler as exceptions, so they get the
         // same problem-detail shape, naming the field, as every other 400 (by default they are a bare 400).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.Converters.Add(new PlainTextStringConverter());
+        });
 
         // Local tokens come from `dotnet user-jwts`, which writes the issuer, audiences and signing key under
         // Authentication:Schemes:Bearer; production sets Authority (any OIDC issuer) in the same section.
@@ -58,12 +63,23 @@ public static class BillingApiExtensions
 
     public static WebApplication UseBillingApi(this WebApplication app)
     {
+        // On every answer, error pages included (the exception handler clears headers set earlier, not this callback).
+        app.Use((http, next) =>
+        {
+            http.Response.OnStarting(() =>
+            {
+                http.Response.Headers.XContentTypeOptions = "nosniff";
+                return Task.CompletedTask;
+            });
+            return next(http);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseCallerProfiles();
         app.UseAuthorization();
+        app.UseTenantRateLimits();
         app.UseIdempotencyKeys();
         return app;
     }

@@ -95,5 +95,5 @@ public sealed class IdempotencyStore(TableServiceClient service, TimeProvider ti
         await _table.DeleteEntityAsync(pk, rk);
     }
 
-    private static (string, string) Keys(string caller, string key) => (TableKeys.Escape(caller), TableKeys.Escape(key));
+    private static (string, string) Keys(string caller, string key) => (TableKeys.Bounded(caller), TableKeys.Bounded(key));
 }

@@ -2,7 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
 using Billing.Errors;
 using Billing.Ledgers;
+using Billing.Users;
 using Billing.Wallets;
+using Billing.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Billing.Api.Operators;
@@ -12,6 +14,11 @@ public sealed record CreditAdjustmentRequest(
     [property: Required] LedgerEntryKind? Kind,
     [property: Required] decimal? AmountUsd,
     [property: Required, StringLength(AdjustmentLimits.MaxReasonLength, MinimumLength = 1)] string Reason);
+
+/// <summary>An operator's workspace-creation limit for one user: workspaces in any 30 days (null: back to the default).</summary>
+public sealed record WorkspaceAllowanceRequest(
+    [property: Range(1, 1000)] int? PerThirtyDays,
+    [property: Required, StringLength(500, MinimumLength = 1)] string Reason);
 
 /// <summary>Operator endpoints (support staff): callers carry the <c>role</c> claim <see cref="OperatorRole"/>.</summary>
 public static partial class OperatorApi
@@ -24,7 +31,24 @@ public static partial class OperatorApi
         var group = routes.MapGroup("/operator").WithTags("Operators").RequireAuthorization(Policy);
         group.MapPost("/apps/{appId}/credits", AdjustApp).WithName("AdjustAppCredits");
         group.MapPost("/workspaces/{workspaceId}/free-credits", AdjustWorkspace).WithName("AdjustFreeCredits");
+        group.MapGet("/users/{userId}/workspace-allowance", GetAllowance).WithName("GetWorkspaceAllowance");
+        group.MapPut("/users/{userId}/workspace-allowance", SetAllowance).WithName("SetWorkspaceAllowance");
         return routes;
+    }
+
+    /// <summary>How many workspaces the user created in the last 30 days, their limit and when the next is possible.</summary>
+    private static async Task<Ok<WorkspaceAllowance>> GetAllowance(string userId, IClusterClient cluster) =>
+        TypedResults.Ok(await Allowance(cluster, userId).Get());
+
+    /// <summary>Lifts (or restores) one user's workspace-creation limit, e.g. for an agency that runs many workspaces.</summary>
+    private static async Task<Ok<WorkspaceAllowance>> SetAllowance(string userId, WorkspaceAllowanceRequest request, HttpContext http, IClusterClient cluster) =>
+        TypedResults.Ok(await Allowance(cluster, userId).SetLimit(request.PerThirtyDays, http.User.UserId(), request.Reason));
+
+    private static IWorkspaceAllowanceGrain Allowance(IClusterClient cluster, string userId)
+    {
+        if (string.IsNullOrEmpty(userId) || userId.Length > UserLimits.MaxUserIdLength)
+            throw BillingException.Invalid("userId", "user.id.invalid", $"A user id is 1 to {UserLimits.MaxUserIdLength} characters.");
+        return cluster.GetGrain<IWorkspaceAllowanceGrain>(UserKeys.GrainKey(userId));
     }
 
     /// <summary>A grant to or an adjustment of an app's paid wallet, audited in its ledger; idempotent on the <c>Idempotency-Key</c> header.</summary>

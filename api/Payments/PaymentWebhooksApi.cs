@@ -65,11 +65,18 @@ public static class PaymentWebhooksApi
     {
         if (options.Value.Secret is not { } secret)
             return TypedResults.Problem(statusCode: 503, title: "Payment webhooks are not configured (Payments:Webhook:Secret).");
-        using var buffer = new MemoryStream();
-        await http.Request.Body.CopyToAsync(buffer, http.RequestAborted);
-        var body = buffer.ToArray();
-        if (!WebhookSignature.IsValid(secret, http.Request.Headers[WebhookSignature.Header], body, time.GetUtcNow()))
-            return TypedResults.Problem(statusCode: 401, title: "The webhook signature is missing, wrong or outside the 5-minute tolerance.", extensions: new Dictionary<string, object?> { ["code"] = "webhook.signature.invalid" });
+        // Anyone can post here: a call without a signature, or with a body larger than any gateway event, is refused
+        // before a byte of its body is read.
+        var signature = http.Request.Headers[WebhookSignature.Header].ToString();
+        if (signature.Length is 0 or > 1024)
+            return InvalidSignature();
+        if (http.Request.ContentLength > MaxBodyBytes)
+            return TooLarge();
+        var body = await ReadBodyAsync(http.Request.Body, http.RequestAborted);
+        if (body is null)
+            return TooLarge();
+        if (!WebhookSignature.IsValid(secret, signature, body, time.GetUtcNow()))
+            return InvalidSignature();
 
         GatewayEvent? gatewayEvent;
         try
@@ -85,7 +92,7 @@ public static class PaymentWebhooksApi
             throw BillingException.Invalid("id", "webhook.id.missing", "A gateway event has an id.");
         var table = tables.GetTableClient(WebhookEventsTable);
         await table.CreateIfNotExistsAsync(http.RequestAborted);
-        var rowKey = TableKeys.Escape(eventId);
+        var rowKey = TableKeys.Bounded(eventId);
         if ((await table.GetEntityIfExistsAsync<TableEntity>("events", rowKey, cancellationToken: http.RequestAborted)).HasValue)
             return TypedResults.Ok(new { received = true, duplicate = true });
 
@@ -109,6 +116,26 @@ public static class PaymentWebhooksApi
         return TypedResults.Ok(new { received = true, duplicate = false });
     }
 
+    /// <summary>The largest webhook body read: a gateway event is a few hundred bytes.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>The body, or null when it is longer than <see cref="MaxBodyBytes"/> (a chunked body has no length to check first).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxBodyBytes + 1];
+        var read = 0;
+        int n;
+        while (read < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+            read += n;
+        return read > MaxBodyBytes ? null : buffer[..read];
+    }
+
+    private static ProblemHttpResult InvalidSignature() =>
+        TypedResults.Problem(statusCode: 401, title: "The webhook signature is missing, wrong or outside the 5-minute tolerance.", extensions: new Dictionary<string, object?> { ["code"] = "webhook.signature.invalid" });
+
+    private static ProblemHttpResult TooLarge() =>
+        TypedResults.Problem(statusCode: 413, title: $"A webhook body is at most {MaxBodyBytes / 1024} KB.", extensions: new Dictionary<string, object?> { ["code"] = "webhook.body.too-large" });
+
     /// <summary>M2: an operator confirms that a wire transfer arrived; its credits load.</summary>
     private static async Task<Ok<PaymentView>> ClearWire(string appId, string paymentId, ClearWireRequest request, HttpContext http, IClusterClient cluster)
     {
@@ -121,6 +148,12 @@ public static class PaymentWebhooksApi
     private static async Task<Ok<AdvanceClockResponse>> AdvanceClock(string workspaceId, AdvanceClockRequest request, IClusterClient cluster)
     {
         WorkspaceIds.ThrowIfMalformed(workspaceId);
+        // Checked before any arithmetic: TimeSpan.FromDays(int.MaxValue) overflows.
+        const int maxDays = 400; // the test clock grain's own bound on one advance
+        if (request.Days is < 0 or > maxDays)
+            throw BillingException.Invalid("days", "test-clock.days.invalid", $"'days' is 0 to {maxDays}.");
+        if (request.Hours is < 0 or > maxDays * 24)
+            throw BillingException.Invalid("hours", "test-clock.hours.invalid", $"'hours' is 0 to {maxDays * 24}.");
         var by = TimeSpan.FromDays(request.Days ?? 0) + TimeSpan.FromHours(request.Hours ?? 0);
         var now = await cluster.GetGrain<ITestClockGrain>(workspaceId).Advance(by);
         return TypedResults.Ok(new AdvanceClockResponse(workspaceId, now));

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Billing.Errors;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +16,7 @@ public sealed class RateLimitingSettings
     [Range(1, 10_000_000)]
     public int PermitsPerCaller { get; set; } = 600;
 
-    /// <summary>Requests per window aimed at one tenant (the workspace or app in the path), whoever makes them.</summary>
+    /// <summary>Requests per window that one tenant's own members (and app owners) make to it, together.</summary>
     [Range(1, 10_000_000)]
     public int PermitsPerTenant { get; set; } = 3000;
 
@@ -25,10 +26,17 @@ public sealed class RateLimitingSettings
 }
 
 /// <summary>
-/// Per-tenant rate limiting with ASP.NET Core's built-in limiter: a fixed window per caller chained with one per
-/// tenant (the workspace or app named in the route), so that neither one noisy user nor many users of one tenant
-/// can starve the others. Over the limit: 429 with <c>Retry-After</c> (seconds) and a problem detail. Health probes
-/// and the OpenAPI document are not limited.
+/// The REST API's rate limits, on ASP.NET Core's built-in limiters. Two budgets:
+/// <list type="bullet">
+/// <item><b>Per caller</b> (the token's <c>sub</c>, or the client address for anonymous calls), spent by every request
+/// before anything else runs: one noisy caller, signed in or not, only ever exhausts its own budget.</item>
+/// <item><b>Per tenant</b> (the workspace or app in the path), so that many users of one tenant cannot starve the
+/// others. It is spent only by requests that passed the tenant's authorization (answered below 400, or 409), so
+/// outsiders, whose calls end in 401, 403 or 404, can never lock a tenant's own users out. A request is refused when
+/// the budget is already spent; it is charged after it ran, so requests in flight together may overshoot by a few.</item>
+/// </list>
+/// Over a limit: 429 with <c>Retry-After</c> (seconds) and a problem detail. Health probes and the OpenAPI document are
+/// not limited.
 /// </summary>
 public static class BillingRateLimiting
 {
@@ -40,36 +48,73 @@ public static class BillingRateLimiting
         {
             var s = settings.Value;
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(http => IsExempt(http)
-                    ? RateLimitPartition.GetNoLimiter("")
-                    : RateLimitPartition.GetFixedWindowLimiter("caller:" + CallerKey(http), _ => Window(s.PermitsPerCaller, s.Window))),
-                PartitionedRateLimiter.Create<HttpContext, string>(http => IsExempt(http) || TenantKey(http) is not { } tenant
-                    ? RateLimitPartition.GetNoLimiter("")
-                    : RateLimitPartition.GetFixedWindowLimiter("tenant:" + tenant, _ => Window(s.PermitsPerTenant, s.Window))));
-            o.OnRejected = async (context, cancellationToken) =>
-            {
-                var http = context.HttpContext;
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : s.Window;
-                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.TryWriteAsync(new()
-                {
-                    HttpContext = http,
-                    ProblemDetails = new()
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests; retry after the time in the Retry-After header.",
-                        Type = "https://billing.local/problems/rate-limited",
-                        Extensions = { ["code"] = "rate-limited" },
-                    },
-                });
-            };
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => IsExempt(http)
+                ? RateLimitPartition.GetNoLimiter("")
+                : RateLimitPartition.GetFixedWindowLimiter("caller:" + CallerKey(http), _ => FixedWindow(s.PermitsPerCaller, s.Window)));
+            o.OnRejected = (context, _) => new ValueTask(WriteRejectionAsync(context.HttpContext, context.Lease, s.Window));
         });
+        services.AddSingleton<TenantBudgets>();
         return services;
     }
 
-    private static FixedWindowRateLimiterOptions Window(int permits, TimeSpan window) =>
+    /// <summary>After authorization: holds each tenant to its budget, spent only by its authorized callers.</summary>
+    public static IApplicationBuilder UseTenantRateLimits(this IApplicationBuilder app) =>
+        app.Use(async (http, next) =>
+        {
+            if (IsExempt(http) || TenantKey(http) is not { } tenant)
+            {
+                await next(http);
+                return;
+            }
+
+            var budgets = http.RequestServices.GetRequiredService<TenantBudgets>();
+            using (var check = budgets.Limiter.AttemptAcquire(tenant, 0))
+            {
+                if (!check.IsAcquired)
+                {
+                    await WriteRejectionAsync(http, check, budgets.Window);
+                    return;
+                }
+            }
+
+            var authorized = false;
+            try
+            {
+                await next(http);
+                authorized = http.Response.StatusCode is < 400 or StatusCodes.Status409Conflict;
+            }
+            catch (BillingException e) when (e.Kind is BillingErrorKind.Conflict or BillingErrorKind.TooManyRequests)
+            {
+                authorized = true; // refused by the tenant's own state: the caller got that far
+                throw;
+            }
+            finally
+            {
+                if (authorized)
+                    budgets.Limiter.AttemptAcquire(tenant, 1).Dispose();
+            }
+        });
+
+    private static async Task WriteRejectionAsync(HttpContext http, RateLimitLease lease, TimeSpan window)
+    {
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : window;
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.TryWriteAsync(new()
+        {
+            HttpContext = http,
+            ProblemDetails = new()
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests; retry after the time in the Retry-After header.",
+                Type = "https://billing.local/problems/rate-limited",
+                Extensions = { ["code"] = "rate-limited" },
+            },
+        });
+    }
+
+    private static FixedWindowRateLimiterOptions FixedWindow(int permits, TimeSpan window) =>
         new() { PermitLimit = permits, Window = window, QueueLimit = 0, AutoReplenishment = true };
 
     private static bool IsExempt(HttpContext http) =>
@@ -83,4 +128,15 @@ public static class BillingRateLimiting
         http.GetRouteValue("workspaceId") is string workspace ? "ws:" + workspace
         : http.GetRouteValue("appId") is string app ? "app:" + app
         : null;
+
+    /// <summary>One fixed window per tenant; partitions of idle tenants are dropped by the limiter itself.</summary>
+    private sealed class TenantBudgets(IOptions<RateLimitingSettings> settings) : IDisposable
+    {
+        public TimeSpan Window => settings.Value.Window;
+
+        public PartitionedRateLimiter<string> Limiter { get; } = PartitionedRateLimiter.Create<string, string>(tenant =>
+            RateLimitPartition.GetFixedWindowLimiter(tenant, _ => FixedWindow(settings.Value.PermitsPerTenant, settings.Value.Window)));
+
+        public void Dispose() => Limiter.Dispose();
+    }
 }

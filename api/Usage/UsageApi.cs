@@ -75,15 +75,18 @@ public static class UsageApi
         {
             await csv.WriteRecordAsync(
                 [
-                    r.AppId, r.Channel, r.PlatformUserId, r.ChannelUserId, r.ChannelClass.ToString(), r.ConversationId,
-                    Iso(r.ConversationStart), Iso(r.ConversationLastAt), r.BillingSessionId,
-                    Iso(r.BillingSessionStart), Iso(r.BillingSessionEnd), r.MessageId,
+                    // Text that adapters and end users chose is neutralised against formula injection (CsvFormulas).
+                    r.AppId, Text(r.Channel), Text(r.PlatformUserId), Text(r.ChannelUserId), r.ChannelClass.ToString(), Text(r.ConversationId),
+                    Iso(r.ConversationStart), Iso(r.ConversationLastAt), Text(r.BillingSessionId),
+                    Iso(r.BillingSessionStart), Iso(r.BillingSessionEnd), Text(r.MessageId),
                 ],
                 http.RequestAborted);
             if (++rows % 1000 == 0)
                 await csv.FlushAsync(http.RequestAborted);
         }
     }
+
+    private static string Text(string? cell) => CsvFormulas.Neutralise(cell);
 
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }
@@ -142,8 +145,22 @@ public sealed record TrendQuery(TrendGranularity Granularity, DateOnly From, Dat
         return new(g, thisMonth.AddMonths(1 - months), today);
     }
 
-    public static DateOnly? ParseDay(string? value, string field) =>
-        value is null ? null
-        : DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day
-        : throw BillingException.Invalid(field, "usage.date.invalid", $"'{field}' is a date as yyyy-MM-dd.");
+    /// <summary>
+    /// The days usage can be asked about. Checked before any date arithmetic (a range ending at 9999-12-31 would
+    /// overflow when the day after it is computed) and before an export writes its first byte.
+    /// </summary>
+    public static readonly DateOnly FirstDay = new(2000, 1, 1);
+
+    public static readonly DateOnly LastDay = new(2199, 12, 31);
+
+    public static DateOnly? ParseDay(string? value, string field)
+    {
+        if (value is null)
+            return null;
+        if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            throw BillingException.Invalid(field, "usage.date.invalid", $"'{field}' is a date as yyyy-MM-dd.");
+        if (day < FirstDay || day > LastDay)
+            throw BillingException.Invalid(field, "usage.date.out-of-range", $"'{field}' is between {FirstDay:yyyy-MM-dd} and {LastDay:yyyy-MM-dd}.");
+        return day;
+    }
 }

@@ -21,12 +21,14 @@ public sealed partial class CallerProfiles(IClusterClient cluster, ILogger<Calle
     {
         if (user.FindFirstValue("sub") is not { Length: > 0 } sub || user.FindFirstValue("email") is not { Length: > 0 } email)
             return;
-        var profile = new UserProfile(email.Trim(), user.FindFirstValue("name")?.Trim() ?? "");
+        // A name claim that is not plain visible text (control characters, bidi overrides) is left out, not mailed.
+        var name = user.FindFirstValue("name") is { } claimed && Billing.Text.Names.IsValid(claimed, UserLimits.MaxDisplayNameLength) ? claimed.Trim() : "";
+        var profile = new UserProfile(email.Trim(), name);
         if (_recorded.TryGetValue(sub, out UserProfile? known) && known == profile)
             return;
         try
         {
-            await cluster.GetGrain<IUserGrain>(sub).Record(profile);
+            await cluster.User(sub).Record(profile);
         }
         catch (BillingException e) when (e.Kind == BillingErrorKind.Invalid)
         {

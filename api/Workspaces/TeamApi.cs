@@ -81,8 +81,9 @@ public static class TeamApi
     }
 
     /// <summary>
-    /// W2: the invited user accepts. The token's <c>email</c> claim must be the invited address; the caller's profile
-    /// (email, name) is recorded so that their emails can be addressed.
+    /// W2: the invited user accepts. The token's <c>email</c> claim must be the invited address and the identity provider
+    /// must vouch for it (<c>email_verified</c> true): anyone can type an address into a sign-up form. The caller's
+    /// profile (email, name) is recorded so that their emails can be addressed.
     /// </summary>
     private static async Task<Ok<WorkspaceView>> Accept(string workspaceId, string invitationId, HttpContext http, IClusterClient cluster)
     {
@@ -91,8 +92,11 @@ public static class TeamApi
         var email = http.User.FindFirstValue("email");
         if (string.IsNullOrWhiteSpace(email))
             throw BillingException.Forbidden("token.email.missing", "Accepting an invitation needs a token carrying the invited email address.");
+        if (!string.Equals(http.User.FindFirstValue("email_verified"), "true", StringComparison.OrdinalIgnoreCase))
+            throw BillingException.Forbidden("token.email.unverified", "Accepting an invitation needs a token whose email address is verified (email_verified = true).");
         var view = await cluster.GetGrain<IWorkspaceGrain>(workspaceId).AcceptInvitation(invitationId, caller, email);
-        await cluster.GetGrain<IUserGrain>(caller).Record(new UserProfile(email.Trim(), http.User.FindFirstValue("name")?.Trim() ?? ""));
+        var name = http.User.FindFirstValue("name") is { } claimed && Billing.Text.Names.IsValid(claimed, UserLimits.MaxDisplayNameLength) ? claimed.Trim() : "";
+        await cluster.User(caller).Record(new UserProfile(email.Trim(), name));
         return TypedResults.Ok(view);
     }
 }

@@ -2,6 +2,9 @@ using Billing.Api.Idempotency;
 using System.ComponentModel.DataAnnotations;
 using Billing.Api.Auth;
 using Billing.Api.Workspaces.Team;
+using Billing.Errors;
+using Billing.Text;
+using Billing.Users;
 using Billing.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -23,11 +26,28 @@ public static class WorkspacesApi
         return routes;
     }
 
-    /// <summary>W1, C1: a new Standard workspace owned by the caller, with $500 of free credits for 90 days.</summary>
+    /// <summary>
+    /// W1, C1: a new Standard workspace owned by the caller, with $500 of free credits for 90 days. Each brings free
+    /// credits, so a user creates at most <c>Workspaces:PerOwnerPer30Days</c> of them in 30 days (429 beyond).
+    /// </summary>
     private static async Task<Created<WorkspaceView>> Create(CreateWorkspaceRequest request, HttpContext http, IClusterClient cluster)
     {
+        var caller = http.User.UserId();
+        // A name that would be refused must not use up the allowance: checked before the reservation.
+        var name = Names.Validate(request.Name, "name", "workspace.name.invalid", WorkspaceLimits.MaxNameLength);
         var id = WorkspaceIds.New();
-        var view = await cluster.GetGrain<IWorkspaceGrain>(id).Create(new CreateWorkspace(request.Name.Trim(), http.User.UserId()));
+        var allowance = cluster.GetGrain<IWorkspaceAllowanceGrain>(UserKeys.GrainKey(caller));
+        await allowance.Reserve(id);
+        WorkspaceView view;
+        try
+        {
+            view = await cluster.GetGrain<IWorkspaceGrain>(id).Create(new CreateWorkspace(name, caller));
+        }
+        catch (BillingException)
+        {
+            await allowance.Release(id);
+            throw;
+        }
         return TypedResults.Created($"/workspaces/{id}", view);
     }
 

@@ -14,6 +14,9 @@ public enum BillingErrorKind
 
     /// <summary>The operation collides with the current state, e.g. it already happened (409).</summary>
     Conflict = 3,
+
+    /// <summary>A limit on how often something may be done was reached; <see cref="BillingException.RetryAt"/> says when it is possible again (429).</summary>
+    TooManyRequests = 4,
 }
 
 /// <summary>
@@ -51,6 +54,9 @@ public sealed class BillingException : Exception
     /// <summary>The input field at fault, in the caller's terms (JSON property name), when one is.</summary>
     [Id(2)] public string? Field { get; init; }
 
+    /// <summary>For <see cref="BillingErrorKind.TooManyRequests"/>: when the refused operation is possible again.</summary>
+    [Id(3)] public DateTimeOffset? RetryAt { get; init; }
+
     public static BillingException Invalid(string field, string code, string message) => new(BillingErrorKind.Invalid, code, message, field);
 
     public static BillingException NotFound(string code, string message) => new(BillingErrorKind.NotFound, code, message);
@@ -58,4 +64,7 @@ public sealed class BillingException : Exception
     public static BillingException Conflict(string code, string message) => new(BillingErrorKind.Conflict, code, message);
 
     public static BillingException Forbidden(string code, string message) => new(BillingErrorKind.Forbidden, code, message);
+
+    public static BillingException TooMany(string code, string message, DateTimeOffset retryAt) =>
+        new(BillingErrorKind.TooManyRequests, code, message) { RetryAt = retryAt };
 }

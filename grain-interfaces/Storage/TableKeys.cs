@@ -18,7 +18,33 @@ public static class TableKeys
     /// <summary>Azure's limit is 1 KiB per key; UTF-16 code units are counted conservatively as 2 bytes.</summary>
     public const int MaxKeyChars = 512;
 
+    /// <summary>Bounded keys are at most this long, so that two of them still fit one 1 KiB key side by side.</summary>
+    public const int MaxBoundedChars = 256;
+
     public static string Escape(string raw)
+    {
+        var escaped = EscapeAnyLength(raw);
+        if (escaped.Length > MaxKeyChars)
+            throw new ArgumentException($"The escaped table key is {escaped.Length} characters long; Azure Tables allow at most {MaxKeyChars}. Key starts with '{escaped[..40]}'.", nameof(raw));
+        return escaped;
+    }
+
+    /// <summary>
+    /// A key for a value of any length that callers choose (idempotency keys, event ids, user ids): the escaped value
+    /// when it is at most <see cref="MaxBoundedChars"/> long, otherwise its escaped start, <c>~h</c> and the SHA-256 of
+    /// the whole value. An escaped value never holds <c>~h</c> (an escape is <c>~</c> and two hex digits), so a
+    /// hashed key never equals a plain one. The value itself is not recoverable: keep it in a property where needed.
+    /// </summary>
+    public static string Bounded(string raw)
+    {
+        var escaped = EscapeAnyLength(raw);
+        if (escaped.Length <= MaxBoundedChars)
+            return escaped;
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(raw)));
+        return escaped[..(MaxBoundedChars - 2 - hash.Length)] + "~h" + hash;
+    }
+
+    private static string EscapeAnyLength(string raw)
     {
         ArgumentNullException.ThrowIfNull(raw);
         StringBuilder? builder = null;
@@ -36,10 +62,7 @@ public static class TableKeys
             }
         }
 
-        var escaped = builder?.ToString() ?? raw;
-        if (escaped.Length > MaxKeyChars)
-            throw new ArgumentException($"The escaped table key is {escaped.Length} characters long; Azure Tables allow at most {MaxKeyChars}. Key starts with '{escaped[..40]}'.", nameof(raw));
-        return escaped;
+        return builder?.ToString() ?? raw;
     }
 
     public static string Unescape(string escaped)

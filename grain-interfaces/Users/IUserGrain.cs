@@ -1,7 +1,7 @@
 namespace Billing.Users;
 
 /// <summary>
-/// What the billing system knows of one user (keyed by the token's <c>sub</c>): the address emails go to. The API
+/// What the billing system knows of one user (keyed by <see cref="UserKeys.GrainKey"/> of the token's <c>sub</c>): the address emails go to. The API
 /// records it from the caller's token claims; the notifications module reads it to address an owner's emails.
 /// </summary>
 public interface IUserGrain : IGrainWithStringKey
@@ -17,6 +17,12 @@ public static class UserLimits
 {
     public const int MaxEmailLength = 254; // RFC 5321 path limit
     public const int MaxDisplayNameLength = 200;
+
+    /// <summary>
+    /// The longest user id (token <c>sub</c>) accepted anywhere. OIDC allows 255 ASCII characters; 4 KB leaves room for
+    /// any provider, and no storage key is made from an id directly (<see cref="UserKeys"/>).
+    /// </summary>
+    public const int MaxUserIdLength = 4096;
 }
 
 [GenerateSerializer, Immutable, Alias("billing.users.profile")]

@@ -5,7 +5,7 @@ namespace Billing.Workspaces;
 /// <summary>Input limits of the team endpoints, shared by the API's validation and the grains' own checks.</summary>
 public static class TeamLimits
 {
-    public const int MaxUserIdLength = 200;
+    public const int MaxUserIdLength = Billing.Users.UserLimits.MaxUserIdLength;
     public const int MaxEmailLength = Billing.Users.UserLimits.MaxEmailLength;
 
     /// <summary>An invitation is valid this long after it was sent.</summary>

@@ -291,13 +291,7 @@ public sealed class AppGrain(
             throw BillingException.NotFound("app.not-found", $"App '{AppId}' was not found.");
     }
 
-    private static string ValidName(string name)
-    {
-        var trimmed = name?.Trim() ?? "";
-        if (trimmed.Length == 0 || trimmed.Length > AppLimits.MaxNameLength)
-            throw BillingException.Invalid("name", "app.name.invalid", $"An app name is 1 to {AppLimits.MaxNameLength} characters.");
-        return trimmed;
-    }
+    private static string ValidName(string name) => Billing.Text.Names.Validate(name, "name", "app.name.invalid", AppLimits.MaxNameLength);
 
     private AppView View()
     {

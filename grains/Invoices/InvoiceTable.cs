@@ -27,7 +27,7 @@ public static class InvoiceTable
 
     public static string InvoiceRowKey(long sequence) => "n" + sequence.ToString("D12", CultureInfo.InvariantCulture);
 
-    public static string SourceRowKey(string sourceId) => "src~" + TableKeys.Escape(sourceId);
+    public static string SourceRowKey(string sourceId) => "src~" + TableKeys.Bounded(sourceId);
 
     public static string WorkspacePartition(string workspaceId) => TableKeys.Escape("ws:" + workspaceId);
 

@@ -27,7 +27,7 @@ public static class LedgerTable
 
     public static string EntryRowKey(string account, long seq) => $"{EntryPrefix}{account}_{seq.ToString("D19", CultureInfo.InvariantCulture)}";
 
-    public static string MarkerRowKey(string idempotencyKey) => KeyPrefix + TableKeys.Escape(idempotencyKey);
+    public static string MarkerRowKey(string idempotencyKey) => KeyPrefix + TableKeys.Bounded(idempotencyKey);
 
     public static string Money(decimal amount) => amount.ToString(CultureInfo.InvariantCulture);
 

@@ -141,8 +141,10 @@ public sealed partial class OutboxGrain(
         {
             foreach (var message in messages)
             {
+                // A mail server that cannot be reached fails the pass (every message waits for it alike); what fails
+                // for one message only is that message's failure (DeliverIsolatedAsync).
                 session ??= await transport.OpenAsync(CancellationToken.None);
-                if (await DeliverAsync(message, session, cache))
+                if (await DeliverIsolatedAsync(message, session, cache))
                     sent++;
             }
         }
@@ -202,6 +204,39 @@ public sealed partial class OutboxGrain(
         }
     }
 
+    /// <summary>
+    /// One message whose recipient, event or rendering fails in a way nobody foresaw (a user grain that cannot load, an
+    /// event that cannot be read) must not hold up the messages after it: its failure is recorded on its own row,
+    /// tried again with the usual back-off and dead-lettered after the last attempt, and the pass goes on.
+    /// </summary>
+    private async Task<bool> DeliverIsolatedAsync(OutboxMessageRow message, IMailSession session, Dictionary<string, BillingEvent?> cache)
+    {
+        try
+        {
+            return await DeliverAsync(message, session, cache);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var attempts = message.Attempts + 1;
+            var next = DeliveryRules.NextAttemptAt(attempts, clock.UtcNow, options.Value.MaxAttempts, options.Value.EffectiveRetryDelays);
+            var error = $"{e.GetType().Name}: {e.Message}";
+            LogSendFailed(logger, Shard, message.Key, attempts, error);
+            try
+            {
+                if (next is null)
+                    await DeadAsync(message with { Attempts = attempts }, error);
+                else
+                    await SaveAsync(message with { Attempts = attempts, DueAt = next, LastError = error });
+            }
+            catch (Exception saveFailed) when (saveFailed is not OperationCanceledException)
+            {
+                // Not even the failure could be recorded: the row is unchanged and due, and is tried in a later pass.
+                LogSendFailed(logger, Shard, message.Key, attempts, saveFailed.Message);
+            }
+            return false;
+        }
+    }
+
     /// <summary>Sends one due message and records the outcome; true when it was sent.</summary>
     private async Task<bool> DeliverAsync(OutboxMessageRow message, IMailSession session, Dictionary<string, BillingEvent?> cache)
     {
@@ -210,7 +245,7 @@ public sealed partial class OutboxGrain(
         string? name = null;
         if (Recipients.UserId(message.Recipient) is { } userId)
         {
-            if (await GrainFactory.GetGrain<IUserGrain>(userId).Get() is not { } profile)
+            if (await GrainFactory.User(userId).Get() is not { } profile)
                 return await DeadAsync(message, $"Recipient user '{userId}' has no known email address.");
             to = profile.Email;
             name = profile.DisplayName is { Length: > 0 } n ? n : null;

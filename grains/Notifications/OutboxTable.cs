@@ -60,7 +60,7 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
     /// </summary>
     public string Partition(int shard) => _partitionPrefix + shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public static string EventRowKey(string eventId) => "e~" + TableKeys.Escape(eventId);
+    public static string EventRowKey(string eventId) => "e~" + TableKeys.Bounded(eventId);
 
     public static string MessageRowKey(string key) => "m~" + key;
 
@@ -109,8 +109,10 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
         {
             if (row.RowKey.StartsWith("e~", StringComparison.Ordinal))
                 events.Add(ReadEvent(row));
+            else if (TryReadMessage(row) is { } message)
+                messages.Add(message);
             else
-                messages.Add(ReadMessage(row));
+                await DeadLetterUnreadableAsync(row, cancellationToken);
             if (events.Count + messages.Count >= limit)
                 break;
         }
@@ -222,6 +224,34 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
         ["LastError"] = m.LastError is { } e ? Truncate(e) : null,
         ["MimeMessageId"] = m.MimeMessageId,
     };
+
+    /// <summary>A row that is not a message (a template or status this version does not know), or null.</summary>
+    private static OutboxMessageRow? TryReadMessage(TableEntity row) =>
+        Enum.TryParse<EmailTemplate>(row.GetString("Template"), out _) && Enum.TryParse<OutboxStatus>(row.GetString("Status"), out _)
+        && row.GetString("Recipient") is not null && row.GetString("EventId") is not null
+            ? ReadMessage(row)
+            : null;
+
+    /// <summary>
+    /// A due row that cannot be read would be read again by every pass: it is closed as dead (kept for an operator to
+    /// look at) so that the messages after it are sent.
+    /// </summary>
+    private async Task DeadLetterUnreadableAsync(TableEntity row, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Client.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey)
+            {
+                ["Open"] = false,
+                ["Status"] = nameof(OutboxStatus.Dead),
+                ["LastError"] = "The stored message could not be read (unknown template, status or recipient).",
+            }, row.ETag, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            // Changed meanwhile: the next pass reads it again.
+        }
+    }
 
     private static OutboxMessageRow ReadMessage(TableEntity row) => new(
         row.RowKey[2..],

@@ -82,7 +82,7 @@ public sealed class SandboxGateway(PaymentTables tables, BillingClock clock, IOp
 
     public async Task<ChargeResult> Charge(string idempotencyKey, string token, decimal amountUsd, string description, CancellationToken cancellationToken = default)
     {
-        var rowKey = TableKeys.Escape(idempotencyKey);
+        var rowKey = TableKeys.Bounded(idempotencyKey);
         var existing = await tables.SandboxCharges.GetEntityIfExistsAsync<TableEntity>(Partition, rowKey, cancellationToken: cancellationToken);
         if (existing.HasValue && existing.Value is { } stored)
             return Read(stored);

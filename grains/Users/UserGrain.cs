@@ -11,9 +11,10 @@ public sealed class UserGrain(
         var email = profile.Email?.Trim() ?? "";
         if (email.Length is 0 or > UserLimits.MaxEmailLength || !MailAddress.TryCreate(email, out _))
             throw BillingException.Invalid("email", "user.email.invalid", "A user's email is a valid address of at most 254 characters.");
-        var name = profile.DisplayName?.Trim() ?? "";
-        if (name.Length > UserLimits.MaxDisplayNameLength)
-            throw BillingException.Invalid("displayName", "user.display-name.invalid", $"A display name is at most {UserLimits.MaxDisplayNameLength} characters.");
+        // A display name is optional, but when given it goes into email greetings: visible text only.
+        var name = string.IsNullOrWhiteSpace(profile.DisplayName)
+            ? ""
+            : Billing.Text.Names.Validate(profile.DisplayName, "displayName", "user.display-name.invalid", UserLimits.MaxDisplayNameLength);
 
         var recorded = new UserProfile(email, name);
         if (user.State.Profile == recorded)

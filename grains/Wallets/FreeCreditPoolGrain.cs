@@ -186,12 +186,28 @@ public sealed partial class FreeCreditPoolGrain(
             await pool.WriteStateAsync();
         }
 
+        // One app whose wallet fails must not keep the others' credits alive: each is tried, the failed ones are left
+        // for the next reminder tick (the expiry stays undone until every app has forfeited).
+        Exception? failed = null;
         foreach (var app in state.DrawingApps.Except(state.ForfeitedApps).ToList())
         {
-            state.ForfeitedUsd += await GrainFactory.GetGrain<IAppWalletGrain>(app).ForfeitFreeCredits(expiresAt);
+            decimal forfeited;
+            try
+            {
+                forfeited = await GrainFactory.GetGrain<IAppWalletGrain>(app).ForfeitFreeCredits(expiresAt);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogForfeitFailed(logger, e, WorkspaceId, app);
+                failed ??= e;
+                continue;
+            }
+            state.ForfeitedUsd += forfeited;
             state.ForfeitedApps.Add(app);
             await pool.WriteStateAsync();
         }
+        if (failed is not null)
+            throw new InvalidOperationException($"Free credits of workspace {WorkspaceId} expired, but some apps could not forfeit yet; retried on the next tick.", failed);
 
         await RaiseExpiredAsync(expiresAt); // E1, before ExpiryDone so a crash raises it again
         state.ExpiryDone = true;
@@ -200,6 +216,9 @@ public sealed partial class FreeCreditPoolGrain(
         if (await this.GetReminder(ExpiryReminder) is { } reminder)
             await this.UnregisterReminder(reminder);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Free credits of workspace {WorkspaceId}: app {AppId} could not forfeit its draw yet")]
+    private static partial void LogForfeitFailed(ILogger logger, Exception exception, string workspaceId, string appId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Free credits of workspace {WorkspaceId} expired: {ForfeitedUsd} USD forfeited")]
     private static partial void LogExpired(ILogger logger, string workspaceId, decimal forfeitedUsd);

@@ -3,6 +3,7 @@ using Billing.Apps;
 using Billing.Errors;
 using Billing.Notifications;
 using Billing.Rules;
+using Billing.Text;
 using Billing.Users;
 using Billing.Wallets;
 
@@ -11,14 +12,13 @@ namespace Billing.Workspaces;
 public sealed class WorkspaceGrain(
     [PersistentState("workspace", StorageNames.Billing)] IPersistentState<WorkspaceState> workspace,
     BillingClock clock,
-    IBillingEventSink events) : Grain, IWorkspaceGrain
+    IBillingEventSink events,
+    Microsoft.Extensions.Options.IOptions<InvitationOptions> invitationOptions) : Grain, IWorkspaceGrain
 {
     async Task<WorkspaceView> IWorkspaceGrain.Create(CreateWorkspace command)
     {
-        var name = command.Name?.Trim() ?? "";
-        if (name.Length == 0 || name.Length > WorkspaceLimits.MaxNameLength)
-            throw BillingException.Invalid("name", "workspace.name.invalid", $"A workspace name is 1 to {WorkspaceLimits.MaxNameLength} characters.");
-        if (string.IsNullOrWhiteSpace(command.OwnerUserId))
+        var name = Names.Validate(command.Name, "name", "workspace.name.invalid", WorkspaceLimits.MaxNameLength);
+        if (string.IsNullOrWhiteSpace(command.OwnerUserId) || command.OwnerUserId.Length > TeamLimits.MaxUserIdLength)
             throw BillingException.Invalid("ownerUserId", "workspace.owner.missing", "A workspace needs an owner.");
         if (workspace.State.IsCreated)
             throw BillingException.Conflict("workspace.exists", $"Workspace '{this.GetPrimaryKeyString()}' already exists.");
@@ -89,6 +89,13 @@ public sealed class WorkspaceGrain(
         {
             if (s.Invitations.Values.Count(i => i.Status == InvitationStatus.Pending && i.ExpiresAt > now) >= TeamLimits.MaxOpenInvitations)
                 throw BillingException.Conflict("invitation.too-many", $"A workspace has at most {TeamLimits.MaxOpenInvitations} open invitations; revoke some first.");
+            // Invitations are emails from our sender to any address: a daily budget keeps a workspace from being a spam relay.
+            var perDay = invitationOptions.Value.PerWorkspacePerDay;
+            var today = s.Invitations.Values.Where(i => i.InvitedAt > now.AddDays(-1)).Select(i => i.InvitedAt).Order().ToList();
+            if (today.Count >= perDay)
+                throw BillingException.TooMany("invitation.daily-limit",
+                    $"A workspace sends at most {perDay} invitations in 24 hours; the next one is possible at {today[today.Count - perDay].AddDays(1):yyyy-MM-dd'T'HH:mm:ss'Z'}.",
+                    today[today.Count - perDay].AddDays(1));
             PruneClosedInvitations(now);
             id = "inv_" + Guid.NewGuid().ToString("N");
             s.Invitations[id] = new InvitationState
@@ -166,7 +173,7 @@ public sealed class WorkspaceGrain(
     {
         var members = workspace.State.Members.OrderBy(m => m.Value).ThenBy(m => m.Key, StringComparer.Ordinal).ToList();
         // User grains call nothing back, so reading the profiles from inside this turn is safe.
-        var profiles = await Task.WhenAll(members.Select(m => GrainFactory.GetGrain<IUserGrain>(m.Key).Get()));
+        var profiles = await Task.WhenAll(members.Select(m => GrainFactory.User(m.Key).Get()));
         return [.. members.Select((m, i) => new MemberView(m.Key, m.Value, profiles[i]?.Email, profiles[i]?.DisplayName))];
     }
 

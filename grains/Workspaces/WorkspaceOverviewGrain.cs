@@ -40,7 +40,7 @@ public sealed class WorkspaceOverviewGrain(BillingClock clock, IOptions<Metering
             if (await GrainFactory.GetGrain<IAppGrain>(appId).Get() is not { } app)
                 continue;
             var balance = await GrainFactory.GetGrain<IAppWalletGrain>(appId).GetBalance();
-            var owner = await GrainFactory.GetGrain<IUserGrain>(app.OwnerUserId).Get();
+            var owner = await GrainFactory.User(app.OwnerUserId).Get();
             var drawn = free.Apps.FirstOrDefault(a => a.AppId == appId);
             var requests = (await usage.GetTrend([appId], monthStart, today, TrendGranularity.Month)).Sum(p => p.Requests);
             var isPaid = app.Plan != UsagePlan.Standard || balance.PaidUsd > 0m;

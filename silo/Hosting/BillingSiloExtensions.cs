@@ -26,6 +26,9 @@ public static class BillingSiloExtensions
         if (!IPAddress.TryParse(silo.AdvertisedIP, out var advertisedIp))
             throw new InvalidOperationException($"Orleans:AdvertisedIP '{silo.AdvertisedIP}' is not an IP address.");
 
+        // The dashboard answers only the hosts in AllowedHosts (appsettings.json: loopback names), so a web page cannot
+        // reach it by DNS rebinding; the silo does not announce its server software.
+        builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         builder.UseOrleans(siloBuilder =>
         {
             siloBuilder.Configure<ClusterOptions>(o =>
@@ -73,6 +76,7 @@ public static class BillingSiloExtensions
             .ValidateOnStart();
         siloBuilder.Services.AddSingleton<IValidateOptions<MeteringOptions>, MeteringOptionsValidator>();
         Billing.Payments.PaymentsServiceExtensions.AddBillingPayments(siloBuilder.Services);
+        Billing.Workspaces.AbuseLimitServiceExtensions.AddAbuseLimits(siloBuilder.Services);
         return siloBuilder;
     }
 

@@ -77,11 +77,12 @@ public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
         return client;
     }
 
-    /// <summary>An HTTP client whose token also carries the user's <c>email</c> (and <c>name</c>) claims.</summary>
+    /// <summary>An HTTP client whose token also carries the user's <c>email</c> (verified) and <c>name</c> claims.</summary>
     public HttpClient ClientWithEmail(string userId, string email, string? name = null, params string[] roles)
     {
         var client = Api.CreateClient();
-        Claim[] profile = name is null ? [new Claim("email", email)] : [new Claim("email", email), new Claim("name", name)];
+        var verified = new Claim("email_verified", "true", ClaimValueTypes.Boolean);
+        Claim[] profile = name is null ? [new Claim("email", email), verified] : [new Claim("email", email), verified, new Claim("name", name)];
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(userId, profile, roles));
         return client;
     }

@@ -50,6 +50,111 @@ public sealed class MalformedInputTests(SecurityFixture fixture) : IClassFixture
     }
 }
 
+/// <summary>
+/// Hostile values where parsing succeeds and only a range check can stop them: far-future, far-past and huge values
+/// for every date, range and duration parameter of the OpenAPI document (query and body), and control and bidi
+/// characters for every string field of every body. Each request carries exactly one such value beside otherwise
+/// plausible input, sent by the target's Owner (an operator for operator endpoints): none may answer 5xx, none may
+/// change the target workspace.
+/// </summary>
+public sealed class HostileValueTests(SecurityFixture fixture) : IClassFixture<SecurityFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Far_future_huge_and_control_character_values_get_no_5xx_and_change_nothing()
+    {
+        var world = await fixture.World();
+        var requests = HostileRequests.All(world).ToList();
+        var before = await world.SnapshotAsync();
+
+        var failures = new ConcurrentQueue<string>();
+        var statuses = new ConcurrentDictionary<int, int>();
+        await Parallel.ForEachAsync(requests, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = Ct }, async (bad, ct) =>
+        {
+            using var request = bad.Build();
+            using var response = await bad.Caller.SendAsync(request, ct);
+            var status = (int)response.StatusCode;
+            statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
+            if (status >= 500)
+                failures.Enqueue($"{bad}: {status} {await response.Content.ReadAsStringAsync(ct)}");
+            else if (status is >= 200 and < 300 && bad.Method != HttpMethod.Get)
+                failures.Enqueue($"{bad}: {status} accepted {await response.Content.ReadAsStringAsync(ct)}");
+        });
+
+        var after = await world.SnapshotAsync();
+        Assert.True(failures.IsEmpty, $"{failures.Count} of {requests.Count}:\n" + string.Join('\n', failures.Take(30)));
+        Assert.True(before == after, "the target workspace changed");
+        Assert.True(requests.Count > 300, $"only {requests.Count} hostile requests were generated");
+        Assert.True(statuses.GetValueOrDefault(400) > requests.Count / 2, $"statuses: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}={s.Value}"))}");
+    }
+}
+
+/// <summary>Builds the hostile-value requests from the OpenAPI document.</summary>
+public static class HostileRequests
+{
+    /// <summary>Dates, numbers and durations that parse but lie far outside any sensible range.</summary>
+    public static readonly string[] FarAndHuge =
+    [
+        "9999-12-31", "0001-01-01", "9999-12-31T23:59:59Z", "2147483647", "-2147483648", "9223372036854775807",
+        "99999999999999999999999999999", "10675199.02:48:05.4775807", "P9999999D", "0",
+    ];
+
+    /// <summary>Control, format and bidi characters that no field of this API accepts.</summary>
+    public static readonly string[] ControlText =
+    [
+        "\u0000", "a\u0000b", "\u0007bell", "\u001b[31mred", "del\u007f", "c1\u0085", "\u202Eevil.exe", "iso\u2066late",
+    ];
+
+    private static readonly string[] HugeNumbers =
+    [
+        "2147483647", "-2147483648", "9223372036854775807", "79228162514264337593543950335", "-79228162514264337593543950335", "1e308",
+    ];
+
+    public static IEnumerable<BadRequest> All(SecurityWorld world)
+    {
+        foreach (var op in world.OpenApi.Operations)
+        {
+            var caller = op.IsOperatorOnly ? world.Operator : world.Callers["Owner"];
+            var path = op.Path(op.PathParameters.ToDictionary(p => p, world.IdFor));
+            var validBody = op.BodySchema is { } s ? world.OpenApi.Sample(s, "", _ => null)?.ToJsonString() : null;
+
+            // Every query parameter alone, then date ranges that reach far out on one side.
+            foreach (var q in op.QueryParameters)
+                foreach (var value in FarAndHuge.Concat(ControlText))
+                    yield return new(caller, op.Method, $"{path}?{q}={Uri.EscapeDataString(value)}", validBody, "application/json", $"query-{q}");
+            if (op.QueryParameters.Contains("from") && op.QueryParameters.Contains("to"))
+            {
+                foreach (var (from, to) in new[] { ("2026-01-01", "9999-12-31"), ("0001-01-01", "9999-12-31"), ("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31") })
+                {
+                    yield return new(caller, op.Method, $"{path}?from={from}&to={to}", validBody, "application/json", "query-range");
+                    if (op.QueryParameters.Contains("granularity"))
+                        yield return new(caller, op.Method, $"{path}?granularity=month&from={from}&to={to}", validBody, "application/json", "query-range-month");
+                }
+            }
+
+            if (op.BodySchema is not { } schema)
+                continue;
+            foreach (var (name, propertySchema) in world.OpenApi.Properties(schema))
+            {
+                var resolved = world.OpenApi.Resolve(propertySchema);
+                var types = OpenApiDocument.Types(resolved);
+                IEnumerable<string> values = types.Contains("integer") || types.Contains("number") ? HugeNumbers
+                    : types.Contains("string") && !resolved.TryGetProperty("enum", out _) ? ControlText.Select(t => System.Text.Json.JsonSerializer.Serialize(t))
+                        .Concat(resolved.TryGetProperty("format", out var format) && format.GetString() is "date" or "date-time" or "duration"
+                            ? FarAndHuge.Select(v => System.Text.Json.JsonSerializer.Serialize(v)) : [])
+                    : [];
+                foreach (var raw in values)
+                {
+                    var body = (JsonObject)world.OpenApi.Sample(schema, "", _ => null)!;
+                    body[name] = JsonNode.Parse(raw);
+                    yield return new(caller, op.Method, path, body.ToJsonString(), "application/json", $"body-{name}");
+                }
+            }
+        }
+    }
+}
+
 /// <summary>One generated bad request.</summary>
 public sealed record BadRequest(HttpClient Caller, HttpMethod Method, string Path, string? Body, string ContentType, string Kind)
 {
