@@ -14,7 +14,7 @@ targetScope = 'resourceGroup'
 @description('Azure region of every regional resource.')
 param location string = resourceGroup().location
 
-@description('Environment name, part of every resource name (dev, prod, ...).')
+@description('Environment name, part of every resource name: lowercase letters and digits (dev, prod, ...).')
 @minLength(2)
 @maxLength(8)
 param environmentName string
@@ -197,7 +197,7 @@ module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
     location: location
-    accountName: take('billing${environmentName}${uniqueSuffix}', 24)
+    accountName: take('billing${toLower(environmentName)}${uniqueSuffix}', 24)
     skuName: storageSku
     environmentSubnetId: network.outputs.environmentSubnetId
     allowedIpRanges: storageAllowedIpRanges
