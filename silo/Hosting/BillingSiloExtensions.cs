@@ -23,8 +23,9 @@ public static class BillingSiloExtensions
     {
         var silo = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
         Validate(silo);
-        if (!IPAddress.TryParse(silo.AdvertisedIP, out var advertisedIp))
-            throw new InvalidOperationException($"Orleans:AdvertisedIP '{silo.AdvertisedIP}' is not an IP address.");
+        IPAddress? advertisedIp = null;
+        if (!string.IsNullOrWhiteSpace(silo.AdvertisedIP) && !IPAddress.TryParse(silo.AdvertisedIP, out advertisedIp))
+            throw new InvalidOperationException($"Orleans:AdvertisedIP '{silo.AdvertisedIP}' is not an IP address (leave it empty to advertise this machine's own address).");
 
         // The dashboard answers only the hosts in AllowedHosts (appsettings.json: loopback names), so a web page cannot
         // reach it by DNS rebinding; the silo does not announce its server software.
@@ -36,7 +37,12 @@ public static class BillingSiloExtensions
                 o.ClusterId = silo.ClusterId;
                 o.ServiceId = silo.ServiceId;
             });
-            siloBuilder.ConfigureEndpoints(advertisedIp, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: false);
+            if (advertisedIp is not null)
+                siloBuilder.ConfigureEndpoints(advertisedIp, silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: false);
+            else
+                // Container platforms (Azure Container Apps) give a replica no setting that holds its own address: take
+                // the network interface's, as Orleans does when none is configured, and listen on every interface.
+                siloBuilder.ConfigureEndpoints(silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
             siloBuilder.UseBillingClustering();
             siloBuilder.AddBillingGrains();
             siloBuilder.AddDashboard();

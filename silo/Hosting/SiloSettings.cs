@@ -17,6 +17,9 @@ public sealed class SiloSettings
 
     [Range(1, 65535)] public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos and clients reach this silo on.</summary>
-    [Required] public string AdvertisedIP { get; set; } = "127.0.0.1";
+    /// <summary>
+    /// The address other silos and clients reach this silo on; empty means this machine's own (non-loopback) address,
+    /// which is what a replica on a container platform needs.
+    /// </summary>
+    public string AdvertisedIP { get; set; } = "127.0.0.1";
 }

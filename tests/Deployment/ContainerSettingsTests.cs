@@ -20,16 +20,6 @@ public sealed class ContainerSettingsTests(BicepFixture bicep)
         ["ASPNETCORE_FORWARDEDHEADERS_ENABLED"] = "ASP.NET Core: honour X-Forwarded-For/Proto from the ingress",
     };
 
-    /// <summary>
-    /// Settings the deployment already passes for code that reads them under these names once storage is reached by
-    /// endpoint and managed identity (the official Orleans providers). Each entry must be removed when its code lands:
-    /// the test below fails as soon as the process reads it.
-    /// </summary>
-    private static readonly HashSet<string> AwaitingCode = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Storage:TableServiceUri",
-    };
-
     public static TheoryData<string> Containers => new() { "silo", "api" };
 
     [Theory]
@@ -43,7 +33,7 @@ public sealed class ContainerSettingsTests(BicepFixture bicep)
         var unknown = settings
             .Where(s => s.Name.Contains("__", StringComparison.Ordinal))
             .Select(s => s.Name.Replace("__", ":", StringComparison.Ordinal))
-            .Where(key => !readable.Reads(key) && !AwaitingCode.Contains(key))
+            .Where(key => !readable.Reads(key))
             .ToList();
         var unknownPlatform = settings
             .Where(s => !s.Name.Contains("__", StringComparison.Ordinal) && !PlatformVariables.ContainsKey(s.Name))
@@ -52,15 +42,6 @@ public sealed class ContainerSettingsTests(BicepFixture bicep)
 
         Assert.True(unknown.Count == 0, $"{container} reads no setting named {string.Join(", ", unknown)} (options classes: {string.Join(", ", readable.OptionsTypes.Select(t => t.Name))}).");
         Assert.True(unknownPlatform.Count == 0, $"{container}: {string.Join(", ", unknownPlatform)} is read by nothing known.");
-    }
-
-    [Theory]
-    [MemberData(nameof(Containers))]
-    public void Settings_awaiting_code_are_still_unread(string container)
-    {
-        var readable = Readable(container);
-
-        Assert.All(AwaitingCode, key => Assert.False(readable.Reads(key), $"{container} now reads {key}: remove it from AwaitingCode."));
     }
 
     [Fact]
