@@ -20,6 +20,7 @@ using Billing.Storage.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Scalar.AspNetCore;
 
 namespace Billing.Api.Hosting;
 
@@ -85,6 +86,9 @@ public static class BillingApiExtensions
     public static WebApplication MapBillingApi(this WebApplication app)
     {
         app.MapOpenApi();
+        // The API reference a developer reads and tries calls in (Scalar, on the OpenAPI document): local use only.
+        if (app.Environment.IsDevelopment())
+            app.MapScalarApiReference();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapWorkspacesApi();
