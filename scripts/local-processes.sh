@@ -12,7 +12,7 @@ ensure_azurite() {
 }
 
 # Debian packages the tests and invoice PDFs need, installed when missing (apt-get needs root, as on CI):
-# python3-aiosmtpd is the real SMTP server the notification tests talk to; fonts-dejavu-core is the invoice PDFs' font.
+# fonts-dejavu-core is the invoice PDFs' font.
 ensure_debian_packages() {
   local missing=()
   for package in "$@"; do
