@@ -11,4 +11,4 @@ ensure_debian_packages fonts-dejavu-core
 results_dir="$PWD/TestResults"
 rm -rf "$results_dir"
 dotnet test --solution Orleans.sln -c Release \
-  --results-directory "$results_dir" --report-xunit --report-xunit-filename results.xml "$@"
+  --results-directory "$results_dir" --report-xunit-xml --report-xunit-xml-filename results.xml "$@"
