@@ -6,9 +6,9 @@ cd "$(dirname "$0")"
 
 source scripts/local-processes.sh
 ensure_azurite
-ensure_debian_packages python3-aiosmtpd fonts-dejavu-core
+ensure_debian_packages fonts-dejavu-core
 
 results_dir="$PWD/TestResults"
 rm -rf "$results_dir"
 dotnet test --solution Orleans.sln -c Release \
-  --results-directory "$results_dir" --report-xunit --report-xunit-filename results.xml "$@"
+  --results-directory "$results_dir" --report-xunit-xml --report-xunit-xml-filename results.xml "$@"

@@ -12,7 +12,7 @@ ensure_azurite() {
 }
 
 # Debian packages the tests and invoice PDFs need, installed when missing (apt-get needs root, as on CI):
-# python3-aiosmtpd is the real SMTP server the notification tests talk to; fonts-dejavu-core is the invoice PDFs' font.
+# fonts-dejavu-core is the invoice PDFs' font.
 ensure_debian_packages() {
   local missing=()
   for package in "$@"; do
@@ -27,15 +27,35 @@ ensure_debian_packages() {
   { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; } || { echo "Could not install ${missing[*]}." >&2; exit 1; }
 }
 
-# Stops what was started, newest first: the API and the silo (which marks itself dead in the membership table on the
-# way out) before Azurite. Azurite saves its on-disk database only on SIGINT: SIGTERM would lose the last seconds of
-# writes, so pids[0] gets SIGINT.
+# start_detached COMMAND...: starts a local process in a session of its own and appends its pid to `pids`. The
+# terminal's Ctrl-C (SIGINT to its foreground process group) then reaches only the script, whose trap stops the
+# processes in order (stop_all); otherwise Azurite would also get it and quit while the silo still writes to it.
+start_detached() {
+  setsid "$@" &
+  pids+=($!)
+}
+
+# stop_process PID SIGNAL SECONDS: sends SIGNAL and waits for the process to end, at most SECONDS, then kills it.
+stop_process() {
+  local pid=$1 signal=$2 limit=$3
+  kill -"$signal" "$pid" 2>/dev/null || return 0
+  for ((tick = 0; tick < limit * 10; tick++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then wait "$pid" 2>/dev/null || true; return 0; fi
+    sleep 0.1
+  done
+  echo "Process $pid did not stop within ${limit}s; killing it." >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Stops what was started, newest first, each bounded: the API, then the silo (which marks itself dead in the
+# membership table on the way out, so it needs storage until it is gone), then Azurite. Azurite saves its on-disk
+# database only on SIGINT (SIGTERM would lose the last seconds of writes), so pids[0] gets SIGINT.
 stop_all() {
   trap - INT TERM EXIT
   echo "Stopping..." >&2
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    if [ "$i" -eq 0 ]; then kill -INT "${pids[$i]}" 2>/dev/null || true; else kill "${pids[$i]}" 2>/dev/null || true; fi
-    wait "${pids[$i]}" 2>/dev/null || true
+    if [ "$i" -eq 0 ]; then stop_process "${pids[$i]}" INT 30; else stop_process "${pids[$i]}" TERM 30; fi
   done
 }
 

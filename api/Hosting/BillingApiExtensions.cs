@@ -20,6 +20,7 @@ using Billing.Api.Subscriptions;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Scalar.AspNetCore;
 
 namespace Billing.Api.Hosting;
 
@@ -87,6 +88,9 @@ public static class BillingApiExtensions
     public static WebApplication MapBillingApi(this WebApplication app)
     {
         app.MapOpenApi();
+        // The API reference a developer reads and tries calls in (Scalar, on the OpenAPI document): local use only.
+        if (app.Environment.IsDevelopment())
+            app.MapScalarApiReference();
         app.MapBillingHealthEndpoints();
         app.MapWorkspacesApi();
         app.MapAppsApi();

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Billing.Api.Auth;
 using Billing.Api.Idempotency;
 using Billing.Errors;
@@ -15,7 +16,14 @@ public sealed record CardRequest(string? Number, string? Holder, int? ExpiryMont
 
 public sealed record PaymentMethodRequest(PaymentMethodKind? Kind, CardRequest? Card, string? PayPalEmail);
 
-public sealed record AddFundsRequest(decimal? AmountUsd, PaymentMethodKind? Method, string? PaymentMethodId);
+/// <summary>M1, M2: the amount, and how to pay. Either may name the method; with neither, the app's one PayPal method pays.</summary>
+public sealed record AddFundsRequest(
+    [property: Description("USD in whole cents, $100 to $20,000 by default (Payments:MinimumPurchaseUsd, MaximumPurchaseUsd).")]
+    decimal? AmountUsd,
+    [property: Description("Card, PayPal or WireTransfer. Optional: the kind of paymentMethodId when that is given, else PayPal (M1's default selection).")]
+    PaymentMethodKind? Method,
+    [property: Description("A stored card or PayPal method of the app. Optional when the app has exactly one stored method of the kind paid with (PayPal by default); required when it has none or several (400 payment-method.required). Never given for WireTransfer.")]
+    string? PaymentMethodId);
 
 public sealed record OtpRequest(string? Code);
 
@@ -71,8 +79,8 @@ public static class PaymentsApi
     {
         await RequireBillingAccess(cluster, appId, http);
         var amount = request.AmountUsd ?? throw BillingException.Invalid("amountUsd", "payment.amount.invalid", "The amount is required.");
-        var method = request.Method ?? PaymentMethodKind.PayPal; // M1: PayPal is the default selection
-        var payment = await Payments(cluster, appId).AddFunds(new AddFunds(IdempotencyKeys.DeriveId(http, "pay_"), amount, method, request.PaymentMethodId, http.User.UserId()));
+        // Which method pays when the request names none (PayPal by default, M1) is the grain's rule: PaymentRules.ChooseMethod.
+        var payment = await Payments(cluster, appId).AddFunds(new AddFunds(IdempotencyKeys.DeriveId(http, "pay_"), amount, request.Method, request.PaymentMethodId, http.User.UserId()));
         return TypedResults.Created($"/apps/{appId}/payments/{payment.Id}", payment);
     }
 

@@ -74,7 +74,7 @@ public sealed record PaymentMethodView(
 public sealed record AddFunds(
     [property: Id(0)] string PaymentId,
     [property: Id(1)] decimal AmountUsd,
-    [property: Id(2)] PaymentMethodKind Method,
+    [property: Id(2)] PaymentMethodKind? Method,
     [property: Id(3)] string? PaymentMethodId,
     [property: Id(4)] string UserId);
 

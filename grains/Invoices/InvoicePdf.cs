@@ -8,18 +8,9 @@ namespace Billing.Invoices;
 /// <summary>U4: an invoice as a one-page PDF (PDFsharp): number, date, plan or item, price and total.</summary>
 public static class InvoicePdf
 {
-    private static readonly Lock Gate = new();
-    private static bool _licensed;
-
-    /// <summary>
-    /// Renders <paramref name="invoice"/>. PDFsharp 6.5 refuses to work until a license is chosen: <c>AGPL</c> (its free
-    /// license, with AGPL's obligations) or a commercial key. That is the product owner's choice, so it is the silo's
-    /// setting <c>Payments:PdfLicense</c>, passed in here, with no default: without it a PDF download is refused with a
-    /// clear error and everything else works.
-    /// </summary>
-    public static byte[] Render(Invoice invoice, string? license)
+    /// <summary>Renders <paramref name="invoice"/> (PDFsharp 6.2, MIT-licensed: nothing to configure).</summary>
+    public static byte[] Render(Invoice invoice)
     {
-        EnsureLicensed(license);
         InvoiceFonts.EnsureRegistered();
         using var document = new PdfDocument();
         document.Info.Title = $"Invoice {invoice.Number}";
@@ -77,23 +68,6 @@ public static class InvoicePdf
         using var stream = new MemoryStream();
         document.Save(stream, closeStream: false);
         return stream.ToArray();
-    }
-
-    /// <remarks>The setting is the silo's; PDFsharp's license is the process's, so it is loaded once.</remarks>
-    private static void EnsureLicensed(string? license)
-    {
-        if (string.IsNullOrWhiteSpace(license))
-            throw Billing.Errors.BillingException.Conflict("invoice.pdf.unlicensed", "Invoice PDFs are not enabled on this deployment: set Payments:PdfLicense (see docs/payments.md).");
-        lock (Gate)
-        {
-            if (_licensed)
-                return;
-            if (string.Equals(license, "AGPL", StringComparison.OrdinalIgnoreCase))
-                PdfSharp.PdfSharpLicense.SetAgplLicense();
-            else
-                PdfSharp.PdfSharpLicense.LoadLicense(license);
-            _licensed = true;
-        }
     }
 
     private static string Money(decimal usd) => "$" + usd.ToString("#,##0.00", CultureInfo.InvariantCulture);

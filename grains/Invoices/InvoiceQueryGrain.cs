@@ -1,13 +1,12 @@
 using Azure.Data.Tables;
 using Billing.Payments;
-using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace Billing.Invoices;
 
 /// <summary>Reads invoices from the workspace's partition: a workspace sees only its own invoices.</summary>
 [StatelessWorker]
-public sealed class InvoiceQueryGrain(PaymentTables tables, IOptions<PaymentsOptions> options) : Grain, IInvoiceQueryGrain
+public sealed class InvoiceQueryGrain(PaymentTables tables) : Grain, IInvoiceQueryGrain
 {
     async Task<IReadOnlyList<Invoice>> IInvoiceQueryGrain.List(string workspaceId, string? appId)
     {
@@ -26,7 +25,7 @@ public sealed class InvoiceQueryGrain(PaymentTables tables, IOptions<PaymentsOpt
     Task<Invoice?> IInvoiceQueryGrain.Get(string workspaceId, string number) => GetAsync(workspaceId, number);
 
     async Task<byte[]?> IInvoiceQueryGrain.RenderPdf(string workspaceId, string number) =>
-        await GetAsync(workspaceId, number) is { } invoice ? InvoicePdf.Render(invoice, options.Value.PdfLicense) : null;
+        await GetAsync(workspaceId, number) is { } invoice ? InvoicePdf.Render(invoice) : null;
 
     private async Task<Invoice?> GetAsync(string workspaceId, string number)
     {

@@ -102,7 +102,9 @@ public sealed partial class AppPaymentsGrain(
         if (state.State.Payments.TryGetValue(command.PaymentId, out var earlier))
         {
             // A retry of the same request answers the same payment.
-            if (earlier.AmountUsd != command.AmountUsd || earlier.Method != command.Method || earlier.MethodId != command.PaymentMethodId)
+            // A field the request left out was chosen by the grain the first time (ChooseMethod): only what it named must match.
+            if (earlier.AmountUsd != command.AmountUsd || (command.Method is { } asked && earlier.Method != asked)
+                || (command.PaymentMethodId is not null && earlier.MethodId != command.PaymentMethodId))
                 throw BillingException.Conflict("payment.id.reused", $"Payment '{command.PaymentId}' was made with other details.");
             return earlier.View(AppId);
         }
@@ -113,20 +115,19 @@ public sealed partial class AppPaymentsGrain(
         var now = await NowAsync();
         AbandonExpiredOtps(now);
 
+        var (kind, methodId) = PaymentRules.ChooseMethod(command.Method, command.PaymentMethodId, [.. state.State.Methods.Values.Select(m => (m.Id, m.Kind))]);
         var record = new PaymentRecord
         {
             Id = command.PaymentId,
             Purpose = PaymentPurpose.Purchase,
-            Method = command.Method,
+            Method = kind,
             AmountUsd = command.AmountUsd,
             CreatedAt = now,
             UserId = command.UserId,
         };
-        if (command.Method == PaymentMethodKind.WireTransfer)
+        if (kind == PaymentMethodKind.WireTransfer)
         {
             // M2: registered as pending with the total to transfer; it blocks nothing and credits nothing until it clears.
-            if (command.PaymentMethodId is not null)
-                throw BillingException.Invalid("paymentMethodId", "payment.wire.method", "A wire transfer uses no stored method.");
             record.Status = PaymentStatus.AwaitingTransfer;
             record.MethodDisplay = "Wire transfer";
             record.WireReference = $"WIRE-{app.Id}-{command.PaymentId}";
@@ -136,9 +137,7 @@ public sealed partial class AppPaymentsGrain(
             return record.View(AppId);
         }
 
-        var method = RequireMethod(command.PaymentMethodId);
-        if (method.Kind != command.Method)
-            throw BillingException.Invalid("paymentMethodId", "payment.method.kind", $"Method '{method.Id}' is {method.Kind}, not {command.Method}.");
+        var method = RequireMethod(methodId);
         if (state.State.InProgressPaymentId is { } busy)
             throw BillingException.Conflict("payment.in-progress", $"The previous payment ({busy}) is still in progress; finish it or wait for it first.");
 

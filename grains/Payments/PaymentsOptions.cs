@@ -48,12 +48,6 @@ public sealed class PaymentsOptions
     /// <summary>U4: where the invoice PDF's fonts (DejaVu Sans regular and bold) are; Debian's <c>fonts-dejavu-core</c> puts them here.</summary>
     public string InvoiceFontDirectory { get; set; } = "/usr/share/fonts/truetype/dejavu";
 
-    /// <summary>
-    /// U4: PDFsharp's license, <c>AGPL</c> or a commercial key (PDFsharp 6.5 works with neither unset). No default: the
-    /// choice has legal consequences for the product (docs/payments.md). Without it invoice PDFs are refused.
-    /// </summary>
-    public string? PdfLicense { get; set; }
-
     /// <summary>The sandbox gateway's own settings.</summary>
     public SandboxGatewayOptions Sandbox { get; set; } = new();
 

@@ -1,3 +1,6 @@
+using Billing.Errors;
+using Billing.Notifications;
+
 namespace Billing.Rules;
 
 /// <summary>Rules of payments and cards (M1, M3), free of Orleans so they are unit-tested directly.</summary>
@@ -5,6 +8,45 @@ public static class PaymentRules
 {
     /// <summary>M3: the first notice goes this long before a card expires.</summary>
     public static readonly TimeSpan ExpiryNoticeLead = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// M1: which method pays an "add funds" request. A stored method named by <paramref name="methodId"/> pays (its kind
+    /// is the payment's; a <paramref name="kind"/> given as well must match it). Without an id, the kind asked for, PayPal
+    /// when none is (M1's default selection), pays with the app's one stored method of that kind; with none or several
+    /// the caller must choose, so the request is refused naming <c>paymentMethodId</c>. A wire transfer uses no method.
+    /// </summary>
+    public static (PaymentMethodKind Kind, string? MethodId) ChooseMethod(PaymentMethodKind? kind, string? methodId, IReadOnlyCollection<(string Id, PaymentMethodKind Kind)> stored)
+    {
+        if (kind == PaymentMethodKind.WireTransfer)
+        {
+            return methodId is null
+                ? (PaymentMethodKind.WireTransfer, null)
+                : throw BillingException.Invalid("paymentMethodId", "payment.wire.method", "A wire transfer uses no stored method.");
+        }
+
+        if (methodId is not null)
+        {
+            foreach (var method in stored.Where(m => m.Id == methodId))
+            {
+                return kind is null || kind == method.Kind
+                    ? (method.Kind, method.Id)
+                    : throw BillingException.Invalid("paymentMethodId", "payment.method.kind", $"Method '{methodId}' is {method.Kind}, not {kind}.");
+            }
+
+            throw BillingException.Invalid("paymentMethodId", "payment-method.not-found", $"This app has no payment method '{methodId}'.");
+        }
+
+        var wanted = kind ?? PaymentMethodKind.PayPal;
+        var candidates = stored.Where(m => m.Kind == wanted).ToList();
+        return candidates.Count switch
+        {
+            1 => (wanted, candidates[0].Id),
+            0 => throw BillingException.Invalid("paymentMethodId", "payment-method.required",
+                $"Say how to pay: paymentMethodId of a stored card or PayPal method, or method WireTransfer. This app has no stored {wanted} method{(kind is null ? " to use by default" : "")}."),
+            _ => throw BillingException.Invalid("paymentMethodId", "payment-method.required",
+                $"This app has {candidates.Count} stored {wanted} methods: say which one pays with paymentMethodId."),
+        };
+    }
 
     /// <summary>M1: null when <paramref name="amountUsd"/> may be one transaction, else why not.</summary>
     public static string? AmountProblem(decimal amountUsd, decimal minimumUsd, decimal maximumUsd)

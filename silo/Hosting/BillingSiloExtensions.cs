@@ -15,6 +15,9 @@ namespace Billing.Silo.Hosting;
 
 public static class BillingSiloExtensions
 {
+    /// <summary>How long a stopping silo may take to leave the cluster gracefully.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(20);
+
     /// <summary>
     /// Hosts the billing silo in this web application: Azure Table clustering, grain storage and reminders on the
     /// one configured storage account, and the Orleans dashboard. Settings are validated at start-up.
@@ -30,6 +33,12 @@ public static class BillingSiloExtensions
         // The dashboard answers only the hosts in AllowedHosts (appsettings.json: loopback names), so a web page cannot
         // reach it by DNS rebinding; the silo does not announce its server software.
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
+
+        // Ctrl-C or SIGTERM: the silo leaves the cluster gracefully (marks itself dead in the membership table,
+        // deactivates its grains) within this bound. Past it the host cancels the stop, so a storage account that is
+        // already gone cannot hold the process for minutes of retries.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+
         builder.UseOrleans(siloBuilder =>
         {
             siloBuilder.Configure<ClusterOptions>(o =>

@@ -47,8 +47,7 @@ public class ApiFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        // Invoice PDFs need PDFsharp's license chosen (docs/payments.md); tests use its AGPL license.
-        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, settings: new Dictionary<string, string?> { ["Payments:PdfLicense"] = "AGPL" }, events: RecordEvents ? Events : null);
+        Cluster = await BillingTestCluster.StartAsync(azurite, Clock, silos: 1, events: RecordEvents ? Events : null);
         Api = new WebApplicationFactory<Billing.Api.ApiEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Testing");

@@ -10,7 +10,7 @@ using Orleans.TestingHost;
 namespace Billing.Tests.Notifications;
 
 /// <summary>
-/// A cluster on Azurite with the real outbox delivering to a real SMTP server on loopback (python3-aiosmtpd), a fake
+/// A cluster on Azurite with the real outbox delivering to a real SMTP server on loopback (in process), a fake
 /// billing clock that drives the back-off, 3 attempts with 1 and 5 minute delays.
 /// </summary>
 public class NotificationFixture(AzuriteFixture azurite) : IAsyncLifetime

@@ -46,7 +46,7 @@ public sealed class TriggerFixture(AzuriteFixture azurite) : IAsyncLifetime
         new(messageId ?? "m-" + Guid.NewGuid().ToString("N"), appId, "webchat", ChannelClass.Chat, user, "kore-" + user, Clock.GetUtcNow(), MessageKind.UserMessage);
 }
 
-/// <summary>The events the metering grains raise for the emails (issue 5): once per occurrence, with deterministic ids.</summary>
+/// <summary>The events the metering grains raise for the emails: once per occurrence, with deterministic ids.</summary>
 public sealed class NotificationTriggerTests(TriggerFixture fx) : IClassFixture<TriggerFixture>
 {
     private IReadOnlyList<T> EventsOf<T>(string workspaceId) where T : BillingEvent => [.. fx.Events.OfType<T>().Where(e => e.WorkspaceId == workspaceId)];

@@ -134,6 +134,64 @@ public sealed class OutboxTests(NotificationFixture fx) : IClassFixture<Notifica
     }
 
     [Fact]
+    public async Task A_message_the_server_refuses_for_good_is_dead_at_once_and_not_retried_E3()
+    {
+        var world = await fx.NewWorld();
+        await fx.DeliverAll();
+        var owner = NotificationFixture.EmailOf(world.OwnerUserId);
+        fx.Smtp.Refuse(owner, 550); // mailbox unavailable: final
+        var ev = LowBalance(world, "low-refused:" + world.Tag, 4m);
+        try
+        {
+            await fx.Publish(ev);
+            await fx.DeliverAll();
+        }
+        finally
+        {
+            fx.Smtp.Accept(owner);
+        }
+
+        var dead = Assert.Single(await fx.OutboxOf(ev.EventId));
+        Assert.Equal((OutboxStatus.Dead, 1), (dead.Status, dead.Attempts));
+        Assert.Null(dead.NextAttemptAt);
+        Assert.Contains("550", dead.LastError, StringComparison.Ordinal);
+
+        fx.Clock.Advance(TimeSpan.FromMinutes(6));
+        await fx.DeliverAll();
+        Assert.Empty(fx.Smtp.MessagesOf(ev.EventId)); // a permanent refusal is not retried by itself
+        Assert.Equal(OutboxStatus.Dead, Assert.Single(await fx.OutboxOf(ev.EventId)).Status);
+    }
+
+    [Fact]
+    public async Task A_message_the_server_refuses_for_now_is_retried_after_the_back_off_E3()
+    {
+        var world = await fx.NewWorld();
+        await fx.DeliverAll();
+        var owner = NotificationFixture.EmailOf(world.OwnerUserId);
+        fx.Smtp.Refuse(owner, 451); // local error: try later
+        var ev = LowBalance(world, "low-later:" + world.Tag, 6m);
+        try
+        {
+            await fx.Publish(ev);
+            await fx.DeliverAll();
+            var waiting = Assert.Single(await fx.OutboxOf(ev.EventId));
+            Assert.Equal((OutboxStatus.Pending, 1), (waiting.Status, waiting.Attempts));
+            Assert.Equal(fx.Clock.GetUtcNow().AddMinutes(1), waiting.NextAttemptAt);
+            Assert.Contains("451", waiting.LastError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            fx.Smtp.Accept(owner);
+        }
+
+        fx.Clock.Advance(TimeSpan.FromMinutes(1));
+        await fx.DeliverAll();
+        Assert.Single(fx.Smtp.MessagesOf(ev.EventId));
+        var sent = Assert.Single(await fx.OutboxOf(ev.EventId));
+        Assert.Equal((OutboxStatus.Sent, 2), (sent.Status, sent.Attempts));
+    }
+
+    [Fact]
     public async Task A_plan_switch_mails_each_impacted_app_owner_once_however_many_apps_they_own_W5()
     {
         var world = await fx.NewWorld();

@@ -1,116 +1,146 @@
-using System.Diagnostics;
-using Billing.Tests.Infrastructure;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
 using MimeKit;
+using SmtpServer;
+using SmtpServer.Mail;
+using SmtpServer.Net;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+using SmtpServerHost = SmtpServer.SmtpServer;
 
 namespace Billing.Tests.Notifications;
 
 /// <summary>
-/// A real SMTP server on a free loopback port: Debian's python3-aiosmtpd running <c>tests/Notifications/smtp_sink.py</c>
-/// as a child process, which stores every message it accepts as a file. It can be stopped and started again on the
-/// same port, so a test can take the mail server down and bring it back.
+/// A real SMTP server on a loopback port, in the test process (the <c>SmtpServer</c> library): it keeps every message
+/// it accepts, with its envelope recipients. It can be taken down and brought back on the same port, so a test can
+/// see the outbox wait for the mail server, and it can refuse messages to an address with any SMTP reply, so a test
+/// can see a permanent (5xx) or temporary (4xx) refusal handled.
 /// </summary>
 public sealed class SmtpTestServer : IAsyncDisposable
 {
-    private static readonly string Script = Path.Combine(RepositoryRoot.Path, "tests", "Notifications", "smtp_sink.py");
-    private Process? _process;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan GracefulStop = TimeSpan.FromSeconds(5);
 
-    private SmtpTestServer(int port, string directory)
+    private readonly ConcurrentQueue<(byte[] Raw, string[] Recipients)> _received = new();
+    private readonly ConcurrentDictionary<string, SmtpResponse> _refusals = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Lock _gate = new();
+    private SmtpServerHost? _server;
+    private CancellationTokenSource? _stop;
+    private Task? _running;
+
+    private SmtpTestServer()
     {
-        Port = port;
-        Directory = directory;
     }
 
-    public int Port { get; }
+    /// <summary>The loopback port; chosen by the system on the first start and kept across restarts.</summary>
+    public int Port { get; private set; }
 
-    public string Directory { get; }
+    public bool IsRunning => _server is not null;
 
-    public bool IsRunning => _process is { HasExited: false };
-
+    /// <summary>Starts a server on a port the system picks (no race with other processes for a "free" port).</summary>
     public static async Task<SmtpTestServer> StartAsync()
     {
-        var directory = Path.Combine(Path.GetTempPath(), "billing-smtp-" + Guid.NewGuid().ToString("N"));
-        for (var attempt = 1; ; attempt++)
-        {
-            var server = new SmtpTestServer(FreePort.Next(), directory);
-            try
-            {
-                await server.StartAgainAsync();
-                return server;
-            }
-            catch (InvalidOperationException) when (attempt < 5)
-            {
-                // Another process took the port between FreePort and the bind: take another.
-            }
-        }
+        var server = new SmtpTestServer();
+        await server.ListenAsync(port: 0);
+        return server;
     }
 
-    /// <summary>Starts the server (again) on its port; returns once it accepts connections.</summary>
-    public async Task StartAgainAsync()
-    {
-        if (IsRunning)
-            return;
-        var start = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Script);
-        start.ArgumentList.Add(Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        start.ArgumentList.Add(Directory);
-        var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
-        _process = process;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-        if (line != "ready")
-        {
-            var error = await process.StandardError.ReadToEndAsync(CancellationToken.None);
-            await StopAsync();
-            throw new InvalidOperationException($"The SMTP test server did not start on port {Port} (is python3-aiosmtpd installed? .ci/run installs it): {error}");
-        }
-    }
+    /// <summary>Starts the server again on its port; returns once it accepts connections.</summary>
+    public Task StartAgainAsync() => IsRunning ? Task.CompletedTask : ListenAsync(Port);
 
     /// <summary>Takes the server down: connections to its port are refused until <see cref="StartAgainAsync"/>.</summary>
     public async Task StopAsync()
     {
-        if (_process is not { } process)
-            return;
-        _process = null;
-        if (!process.HasExited)
+        SmtpServerHost? server;
+        CancellationTokenSource? stop;
+        Task? running;
+        lock (_gate)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            (server, stop, running) = (_server, _stop, _running);
+            (_server, _stop, _running) = (null, null, null);
         }
 
-        process.Dispose();
+        if (server is null || stop is null || running is null)
+            return;
+        // Graceful first (the listener closes, sessions finish); a session that does not finish in time is cancelled.
+        server.Shutdown();
+        if (await Task.WhenAny(server.ShutdownTask, Task.Delay(GracefulStop)) != server.ShutdownTask)
+            await stop.CancelAsync();
+        try
+        {
+            await running;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        stop.Dispose();
     }
 
-    /// <summary>Every message accepted so far, parsed back with MimeKit, with its envelope recipients.</summary>
-    public IReadOnlyList<(MimeMessage Message, IReadOnlyList<string> Recipients)> Messages()
-    {
-        if (!System.IO.Directory.Exists(Directory))
-            return [];
-        return [.. System.IO.Directory.GetFiles(Directory, "*.eml").Order(StringComparer.Ordinal).Select(path =>
-        {
-            var rcpt = File.ReadAllLines(Path.ChangeExtension(path, ".rcpt"));
-            return (MimeMessage.Load(path), (IReadOnlyList<string>)rcpt);
-        })];
-    }
+    /// <summary>From now on, a message to <paramref name="address"/> is answered with the SMTP reply <paramref name="code"/> (e.g. 550, 451) instead of being accepted.</summary>
+    public void Refuse(string address, int code) =>
+        _refusals[address] = new SmtpResponse((SmtpReplyCode)code, $"refused by the test server ({code})");
+
+    /// <summary>Messages to <paramref name="address"/> are accepted again.</summary>
+    public void Accept(string address) => _refusals.TryRemove(address, out _);
+
+    /// <summary>Every message accepted so far, parsed with MimeKit, with its envelope recipients.</summary>
+    public IReadOnlyList<(MimeMessage Message, IReadOnlyList<string> Recipients)> Messages() =>
+        [.. _received.Select(m => (MimeMessage.Load(new MemoryStream(m.Raw)), (IReadOnlyList<string>)m.Recipients))];
 
     /// <summary>The messages whose <c>X-Billing-Event-Id</c> is <paramref name="eventId"/>.</summary>
     public IReadOnlyList<MimeMessage> MessagesOf(string eventId) =>
         [.. Messages().Select(m => m.Message).Where(m => m.Headers[Billing.Notifications.OutboxMail.EventIdHeader] == eventId)];
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private async Task ListenAsync(int port)
     {
-        await StopAsync();
-        try
+        var options = new SmtpServerOptionsBuilder()
+            .ServerName("localhost")
+            .Endpoint(endpoint => endpoint.Endpoint(new IPEndPoint(IPAddress.Loopback, port)))
+            .Build();
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listeners = new EndpointListenerFactory();
+        listeners.EndpointStarted += (_, e) => listening.TrySetResult(((IPEndPoint)e.LocalEndPoint).Port);
+        var services = new SmtpServer.ComponentModel.ServiceProvider();
+        services.Add(listeners);
+        services.Add(new Store(this));
+
+        var server = new SmtpServerHost(options, services);
+        var stop = new CancellationTokenSource();
+        var running = server.StartAsync(stop.Token);
+        var started = await Task.WhenAny(listening.Task, running, Task.Delay(StartTimeout));
+        if (started != listening.Task)
         {
-            System.IO.Directory.Delete(Directory, recursive: true);
+            await stop.CancelAsync();
+            var error = running.IsFaulted ? running.Exception.GetBaseException().Message : "it did not start listening in time";
+            stop.Dispose();
+            throw new InvalidOperationException($"The SMTP test server could not listen on 127.0.0.1:{port}: {error}");
         }
-        catch (DirectoryNotFoundException)
+
+        lock (_gate)
         {
+            Port = listening.Task.Result;
+            (_server, _stop, _running) = (server, stop, running);
+        }
+    }
+
+    /// <summary>Keeps each message as the exact bytes received, or answers the refusal set for one of its recipients.</summary>
+    private sealed class Store(SmtpTestServer owner) : MessageStore
+    {
+        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            var recipients = transaction.To.Select(to => to.AsAddress()).ToArray();
+            foreach (var recipient in recipients)
+            {
+                if (owner._refusals.TryGetValue(recipient, out var refusal))
+                    return Task.FromResult(refusal);
+            }
+
+            owner._received.Enqueue((buffer.ToArray(), recipients));
+            return Task.FromResult(SmtpResponse.Ok);
         }
     }
 }

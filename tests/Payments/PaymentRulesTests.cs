@@ -22,6 +22,44 @@ public sealed class PaymentRulesTests
             Assert.Contains(problem, result, StringComparison.Ordinal);
     }
 
+    private static readonly (string Id, PaymentMethodKind Kind)[] OnePayPalOneCard = [("pm_paypal", PaymentMethodKind.PayPal), ("pm_card", PaymentMethodKind.Card)];
+
+    [Fact]
+    public void With_no_method_named_the_apps_one_PayPal_method_pays_M1() =>
+        Assert.Equal((PaymentMethodKind.PayPal, "pm_paypal"), PaymentRules.ChooseMethod(null, null, OnePayPalOneCard));
+
+    [Fact]
+    public void A_kind_without_an_id_takes_the_apps_one_method_of_that_kind_M1() =>
+        Assert.Equal((PaymentMethodKind.Card, "pm_card"), PaymentRules.ChooseMethod(PaymentMethodKind.Card, null, OnePayPalOneCard));
+
+    [Fact]
+    public void An_id_without_a_kind_pays_with_that_method_whatever_its_kind_M1() =>
+        Assert.Equal((PaymentMethodKind.Card, "pm_card"), PaymentRules.ChooseMethod(null, "pm_card", OnePayPalOneCard));
+
+    [Fact]
+    public void A_wire_transfer_uses_no_stored_method_M2()
+    {
+        Assert.Equal((PaymentMethodKind.WireTransfer, (string?)null), PaymentRules.ChooseMethod(PaymentMethodKind.WireTransfer, null, []));
+        var withId = Assert.Throws<Billing.Errors.BillingException>(() => PaymentRules.ChooseMethod(PaymentMethodKind.WireTransfer, "pm_card", OnePayPalOneCard));
+        Assert.Equal(("paymentMethodId", "payment.wire.method"), (withId.Field, withId.Code));
+    }
+
+    [Theory]
+    [InlineData(null, null, 0, "payment-method.required", "no stored PayPal method to use by default")]
+    [InlineData(null, null, 2, "payment-method.required", "2 stored PayPal methods")]
+    [InlineData("Card", null, 0, "payment-method.required", "no stored Card method")]
+    [InlineData(null, "pm_other", 1, "payment-method.not-found", "no payment method 'pm_other'")]
+    [InlineData("Card", "pm_paypal0", 1, "payment.method.kind", "is PayPal, not Card")]
+    public void When_the_method_cannot_be_chosen_the_request_is_refused_naming_paymentMethodId_M1(string? kind, string? id, int payPalMethods, string code, string message)
+    {
+        (string, PaymentMethodKind)[] stored = [.. Enumerable.Range(0, payPalMethods).Select(i => ($"pm_paypal{i}", PaymentMethodKind.PayPal))];
+
+        var refused = Assert.Throws<Billing.Errors.BillingException>(() => PaymentRules.ChooseMethod(kind is null ? null : Enum.Parse<PaymentMethodKind>(kind), id, stored));
+
+        Assert.Equal(("paymentMethodId", code), (refused.Field, refused.Code));
+        Assert.Contains(message, refused.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("4242424242424242", true)]
     [InlineData("4242424242424241", false)]

@@ -42,6 +42,41 @@ public sealed class PaymentsApiTests(ApiFixture api, AzuriteFixture azurite) : I
         (await owner.GetFromJsonAsync<JsonElement>($"/apps/{appId}/balance", Ct)).GetProperty("paidUsd").GetDecimal();
 
     [Fact]
+    public async Task Funds_with_only_an_amount_are_paid_by_the_apps_one_PayPal_method_M1()
+    {
+        var (owner, _, _, appId) = await NewAppAsync();
+        var paypal = await AddPayPalAsync(owner, appId);
+
+        var response = await PostAsync(owner, $"/apps/{appId}/funds", """{"amountUsd":100}""", "only-amount");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var payment = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(("PayPal", paypal, "Succeeded"), (payment.GetProperty("method").GetString(), payment.GetProperty("paymentMethodId").GetString(), payment.GetProperty("status").GetString()));
+        Assert.Equal(100m, await PaidBalanceAsync(owner, appId));
+    }
+
+    [Fact]
+    public async Task Funds_without_a_method_the_app_can_default_to_are_400_naming_paymentMethodId_M1()
+    {
+        var (owner, _, _, appId) = await NewAppAsync();
+
+        var none = await PostAsync(owner, $"/apps/{appId}/funds", """{"amountUsd":100}""", "no-method");
+        await AddPayPalAsync(owner, appId);
+        await AddPayPalAsync(owner, appId);
+        var two = await PostAsync(owner, $"/apps/{appId}/funds", """{"amountUsd":100}""", "two-methods");
+
+        foreach (var response in new[] { none, two })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+            Assert.Equal("payment-method.required", problem.GetProperty("code").GetString());
+            Assert.True(problem.GetProperty("errors").TryGetProperty("paymentMethodId", out _), problem.ToString());
+        }
+
+        Assert.Equal(0m, await PaidBalanceAsync(owner, appId));
+    }
+
+    [Fact]
     public async Task The_same_Idempotency_Key_and_body_replay_the_first_answer_and_charge_once()
     {
         var (owner, _, _, appId) = await NewAppAsync();

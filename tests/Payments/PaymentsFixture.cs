@@ -21,8 +21,8 @@ public class PaymentsFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     protected virtual short Silos => 1;
 
-    /// <summary>Tests render invoice PDFs under PDFsharp's AGPL license (the product's choice is a setting: docs/payments.md).</summary>
-    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?> { ["Payments:PdfLicense"] = "AGPL" };
+    /// <summary>Silo settings beyond the defaults (a subclass sets them).</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 2, 9, 0, 0, TimeSpan.Zero));
 
