@@ -161,7 +161,6 @@ public sealed partial class MeteringJournal
 
     private async Task WriteAsync(List<Pending> batch)
     {
-        var started = BillingMetrics.StartTimer();
         var first = _nextPosition;
         var actions = new List<TableTransactionAction>();
         var chunkStart = 0;
@@ -183,11 +182,10 @@ public sealed partial class MeteringJournal
         actions.Add(new(TableTransactionActionType.UpdateReplace, new TableEntity(JournalId, HeadRowKey) { ["NextPosition"] = next, ["Sealed"] = false }, _headETag));
         try
         {
-            var response = await _table.SubmitTransactionAsync(actions);
+            var response = await GroupCommit.WriteAsync(_metrics, "journal", batch.Count, () => _table.SubmitTransactionAsync(actions));
             _headETag = response.Value[^1].Headers.ETag ?? _headETag;
             _nextPosition = next;
             Commits++;
-            _metrics.GroupCommit("journal", batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             for (var i = 0; i < batch.Count; i++)
                 batch[i].Completion.TrySetResult(first + i);
         }

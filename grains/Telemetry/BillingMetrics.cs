@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Billing.Telemetry;
@@ -74,7 +73,4 @@ public sealed class BillingMetrics
         _commitBatchSize.Record(items, tag);
         _commitDuration.Record(duration.TotalMilliseconds, tag);
     }
-
-    /// <summary>Starts timing a storage write for <see cref="GroupCommit"/>.</summary>
-    public static long StartTimer() => Stopwatch.GetTimestamp();
 }
