@@ -76,6 +76,9 @@ public static class BillingServiceDefaults
         if (!otlp && !azureMonitor)
             return;
 
+        // Read before anything is registered: a sampler setting that names no sampler stops the start-up.
+        var sampler = TraceSampling.From(builder.Configuration);
+
         builder.Logging.AddOpenTelemetry(logs =>
         {
             logs.IncludeFormattedMessage = true;
@@ -96,6 +99,7 @@ public static class BillingServiceDefaults
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
+                .SetSampler(sampler)
                 .AddSource(OrleansActivitySources)
                 // Probes run every few seconds and say nothing about a request: they stay out of the traces.
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))

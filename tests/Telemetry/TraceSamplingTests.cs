@@ -1,0 +1,47 @@
+using Billing.Hosting;
+using Microsoft.Extensions.Configuration;
+using OpenTelemetry.Trace;
+
+namespace Billing.Tests.Telemetry;
+
+/// <summary>The standard OTEL_TRACES_SAMPLER settings, and the sampled default a busy silo needs.</summary>
+public sealed class TraceSamplingTests
+{
+    private static Sampler From(string? sampler, string? argument = null) =>
+        TraceSampling.From(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [TraceSampling.SamplerSetting] = sampler,
+            [TraceSampling.ArgumentSetting] = argument,
+        }).Build());
+
+    [Fact]
+    public void With_no_setting_a_tenth_of_the_traces_that_start_here_are_kept_and_sampled_parents_are_followed()
+    {
+        var description = From(null).Description;
+
+        Assert.StartsWith("ParentBased{", description, StringComparison.Ordinal);
+        Assert.Contains("TraceIdRatioBasedSampler{0.100000}", description, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("always_on", null, "AlwaysOnSampler")]
+    [InlineData("always_off", null, "AlwaysOffSampler")]
+    [InlineData("traceidratio", "0.25", "TraceIdRatioBasedSampler{0.250000}")]
+    [InlineData("parentbased_always_on", null, "ParentBased{AlwaysOnSampler}")]
+    [InlineData("parentbased_traceidratio", null, "ParentBased{TraceIdRatioBasedSampler{1.000000}}")]
+    [InlineData(" ParentBased_TraceIdRatio ", "0.01", "ParentBased{TraceIdRatioBasedSampler{0.010000}}")]
+    public void The_standard_sampler_settings_choose_the_standard_samplers(string sampler, string? argument, string expected) =>
+        Assert.Equal(expected, From(sampler, argument).Description);
+
+    [Theory]
+    [InlineData("sometimes", null, TraceSampling.SamplerSetting)]
+    [InlineData("traceidratio", "1.5", TraceSampling.ArgumentSetting)]
+    [InlineData("traceidratio", "ten percent", TraceSampling.ArgumentSetting)]
+    [InlineData(null, "-0.1", TraceSampling.ArgumentSetting)]
+    public void A_setting_that_names_no_sampler_or_no_ratio_stops_the_start_up_naming_it(string? sampler, string? argument, string setting)
+    {
+        var refusal = Assert.Throws<InvalidOperationException>(() => From(sampler, argument));
+
+        Assert.StartsWith(setting + " ", refusal.Message, StringComparison.Ordinal);
+    }
+}
