@@ -30,7 +30,6 @@ public sealed class SiloHostFixture(AzuriteFixture azurite) : IAsyncLifetime
             web.UseSetting("Orleans:ServiceId", "svc-otlp-" + id);
             web.UseSetting("Orleans:SiloPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
             web.UseSetting("Orleans:GatewayPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
-            web.UseSetting("Payments:PdfLicense", "AGPL");
             web.UseSetting("Notifications:PickupDirectory", Path.Combine(Path.GetTempPath(), "billing-test-mail", id));
             web.UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", Otlp.Endpoint);
             web.UseSetting("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
