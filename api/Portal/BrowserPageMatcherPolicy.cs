@@ -11,8 +11,9 @@ public sealed class PortalPageMetadata
 /// <summary>
 /// One URL, two audiences: <c>/workspaces/{id}</c> is a REST resource for API clients and, in a browser, the
 /// workspace's page (emails link to the portal with the paths the API already uses). Where a portal page and a REST
-/// endpoint match the same request, a browser navigation (it accepts HTML and sends no bearer token) gets the page;
-/// everything else gets the endpoint, exactly as before the portal existed.
+/// endpoint match the same request, a browser gets the page: a request without a bearer token that accepts HTML (a
+/// navigation) or carries the portal's session cookie (a download link, whose Accept is <c>*/*</c>). Everything else
+/// gets the endpoint, exactly as before the portal existed.
 /// </summary>
 public sealed class BrowserPageMatcherPolicy : MatcherPolicy, IEndpointSelectorPolicy
 {
@@ -46,7 +47,8 @@ public sealed class BrowserPageMatcherPolicy : MatcherPolicy, IEndpointSelectorP
 
     public static bool IsBrowserNavigation(HttpRequest request) =>
         request.Headers.Authorization.Count == 0 &&
-        request.Headers.Accept.Any(a => a is not null && a.Contains("text/html", StringComparison.OrdinalIgnoreCase));
+        (request.Cookies.ContainsKey(PortalAuthentication.CookieName) ||
+         request.Headers.Accept.Any(a => a is not null && a.Contains("text/html", StringComparison.OrdinalIgnoreCase)));
 
     private static bool IsPage(Endpoint endpoint) => endpoint.Metadata.GetMetadata<PortalPageMetadata>() is not null;
 }

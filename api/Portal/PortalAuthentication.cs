@@ -21,13 +21,14 @@ public static class PortalAuthentication
     public const string OpenIdScheme = "PortalOpenIdConnect";
     public const string Policy = "PortalUser";
     public const string AccessToken = "access_token";
+    public const string CookieName = "billing-portal";
 
     public static void AddPortalAuthentication(this WebApplicationBuilder builder, PortalOptions options)
     {
         var auth = builder.Services.AddAuthentication();
         auth.AddCookie(CookieScheme, o =>
         {
-            o.Cookie.Name = "billing-portal";
+            o.Cookie.Name = CookieName;
             o.Cookie.HttpOnly = true;
             o.Cookie.SameSite = SameSiteMode.Lax;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;

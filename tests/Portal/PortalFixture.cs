@@ -32,7 +32,7 @@ public sealed class PortalFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
-    /// <summary>The portal's address, e.g. <c>http://localhost:51234</c>, without a trailing slash.</summary>
+    /// <summary>The portal's address, e.g. <c>http://127.0.0.1:51234</c>, without a trailing slash.</summary>
     public string BaseUrl { get; private set; } = "";
 
     /// <summary>axe-core from the repository's node_modules (package.json pins it), evaluated in each page under test.</summary>
@@ -50,6 +50,7 @@ public sealed class PortalFixture(AzuriteFixture azurite) : IAsyncLifetime
             web.UseSetting("Orleans:ClusterId", Cluster.Options.ClusterId);
             web.UseSetting("Orleans:ServiceId", Cluster.Options.ServiceId);
             web.UseSetting("Portal:DevelopmentSignIn", "true");
+            web.UseSetting("Urls", $"http://127.0.0.1:{port}"); // not appsettings.json's fixed port
             web.ConfigureTestServices(services =>
             {
                 services.AddSingleton<TimeProvider>(Clock);
@@ -61,9 +62,9 @@ public sealed class PortalFixture(AzuriteFixture azurite) : IAsyncLifetime
                 });
             });
         });
-        _api.UseKestrel(port);
+        _api.UseKestrel();
         _api.StartServer();
-        BaseUrl = $"http://localhost:{port}";
+        BaseUrl = $"http://127.0.0.1:{port}";
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
