@@ -144,6 +144,17 @@ public sealed partial class PortalBrowserTests(PortalFixture portal) : IClassFix
         await Go(member, "/");
         await Expect(member.GetByRole(AriaRole.Link, new() { Name = "Acme Support" })).ToBeVisibleAsync();
 
+        // The other pages of the navigation answer and pass axe too.
+        foreach (var path in new[]
+                 {
+                     $"{workspaceUrl}/plans", $"{workspaceUrl}/publishing", $"{workspaceUrl}/enterprise", $"{workspaceUrl}/payment-methods",
+                     $"{appUrl}/payment-methods", $"{appUrl}/subscriptions", $"{appUrl}/team", $"{appUrl}/seats", "/sign-up/confirm",
+                 })
+        {
+            await Go(owner, path);
+            await Accessible(owner);
+        }
+
         AssertNoPageErrors();
     }
 
@@ -171,6 +182,35 @@ public sealed partial class PortalBrowserTests(PortalFixture portal) : IClassFix
         // The browser reports the page's own 404 as a failed load; nothing else may fail.
         _pageErrors.RemoveAll(e => e.StartsWith(stranger.Url, StringComparison.Ordinal) && e.Contains("404", StringComparison.Ordinal));
         AssertNoPageErrors();
+    }
+
+    /// <summary>
+    /// Every link of every email template (E1) is a portal page: rendered with the portal's address, each link's path
+    /// is a page behind sign-in (a signed-out browser is sent to sign in and back), never a missing route or the API.
+    /// </summary>
+    [Fact]
+    public async Task Every_link_in_every_email_template_lands_on_a_portal_page_E1()
+    {
+        var links = new PortalLinks(portal.BaseUrl);
+        var world = Billing.Tests.Notifications.SampleWorld.New();
+        var hrefs = Billing.Tests.Notifications.TemplateSamples.All(world)
+            .SelectMany(sample => Href().Matches(EmailTemplates.Render(sample.Template, sample.Event, sample.Recipient, "Ada", links).Html))
+            .Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value))
+            .Distinct()
+            .ToList();
+        Assert.Contains(hrefs, h => h.Contains("/wallet/recharge", StringComparison.Ordinal)); // the collection is not empty or partial
+        Assert.Equal(Enum.GetValues<EmailTemplate>().Length, Billing.Tests.Notifications.TemplateSamples.All(world).Count);
+
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(portal.BaseUrl) };
+        browser.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+        foreach (var href in hrefs)
+        {
+            Assert.StartsWith(portal.BaseUrl + "/", href);
+            var path = new Uri(href).PathAndQuery;
+            using var response = await browser.GetAsync(path, Ct);
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.Redirect, $"{path}: {(int)response.StatusCode}");
+            Assert.Equal("/signin?ReturnUrl=" + Uri.EscapeDataString(path), response.Headers.Location!.PathAndQuery);
+        }
     }
 
     private readonly List<string> _pageErrors = [];
@@ -225,6 +265,9 @@ public sealed partial class PortalBrowserTests(PortalFixture portal) : IClassFix
     private void AssertNoPageErrors() => Assert.True(_pageErrors.Count == 0, string.Join('\n', _pageErrors));
 
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+
+    [GeneratedRegex("href=\"([^\"]+)\"")]
+    private static partial Regex Href();
 
     [GeneratedRegex("^INV-")]
     private static partial Regex InvoiceNumber();
