@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 source scripts/local-processes.sh
 ensure_azurite
-ensure_debian_packages fonts-dejavu-core
+ensure_debian_packages fonts-dejavu-core chromium
 
 results_dir="$PWD/TestResults"
 rm -rf "$results_dir"

@@ -3,16 +3,18 @@
 
 pids=()
 
-# Azurite comes from the committed, pinned package-lock.json.
+# Azurite comes from the committed, pinned package-lock.json, with the portal's chart library (the API's build copies
+# it into api/wwwroot) and axe-core (the portal's browser tests run it in each page).
 ensure_azurite() {
-  if [ ! -x node_modules/.bin/azurite-table ]; then
-    echo "Installing Azurite (npm ci)..." >&2
+  if [ ! -x node_modules/.bin/azurite-table ] || [ ! -f node_modules/chart.js/package.json ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
+    echo "Installing Azurite, Chart.js and axe-core (npm ci)..." >&2
     npm ci --no-audit --no-fund --loglevel=error >&2
   fi
 }
 
 # Debian packages the tests and invoice PDFs need, installed when missing (apt-get needs root, as on CI):
-# fonts-dejavu-core is the invoice PDFs' font.
+# fonts-dejavu-core is the invoice PDFs' font; chromium is the browser the portal's tests drive (Playwright's own
+# browser download is not used).
 ensure_debian_packages() {
   local missing=()
   for package in "$@"; do

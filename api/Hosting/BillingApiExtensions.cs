@@ -51,6 +51,7 @@ public static class BillingApiExtensions
         services.AddOpenApi(o => o.AddOperationTransformer<AccessOperationTransformer>().AddOperationTransformer<IdempotencyKeyOperationTransformer>());
         services.AddBillingRateLimiting();
         services.AddCallerProfiles();
+        services.AddSingleton<Billing.Api.Workspaces.MemberWorkspaces>();
         services.AddIdempotencyKeys();
         services.AddPaymentWebhooks();
 

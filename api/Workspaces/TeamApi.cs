@@ -85,7 +85,7 @@ public static class TeamApi
     /// must vouch for it (<c>email_verified</c> true): anyone can type an address into a sign-up form. The caller's
     /// profile (email, name) is recorded so that their emails can be addressed.
     /// </summary>
-    private static async Task<Ok<WorkspaceView>> Accept(string workspaceId, string invitationId, HttpContext http, IClusterClient cluster)
+    private static async Task<Ok<WorkspaceView>> Accept(string workspaceId, string invitationId, HttpContext http, IClusterClient cluster, MemberWorkspaces memberships)
     {
         WorkspaceIds.ThrowIfMalformed(workspaceId);
         var caller = http.User.UserId();
@@ -97,6 +97,7 @@ public static class TeamApi
         var view = await cluster.GetGrain<IWorkspaceGrain>(workspaceId).AcceptInvitation(invitationId, caller, email);
         var name = http.User.FindFirstValue("name") is { } claimed && Billing.Text.Names.IsValid(claimed, UserLimits.MaxDisplayNameLength) ? claimed.Trim() : "";
         await cluster.User(caller).Record(new UserProfile(email.Trim(), name));
+        await memberships.Add(caller, workspaceId, http.RequestAborted);
         return TypedResults.Ok(view);
     }
 }

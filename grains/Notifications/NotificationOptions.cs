@@ -41,9 +41,10 @@ public sealed class NotificationOptions
 
     /// <summary>
     /// The customer portal every link of every email is built from (recharge now, update payment method, reactivate
-    /// auto-reload, explore benefits, invoice, customer control panel). Absolute http(s) URL.
+    /// auto-reload, explore benefits, invoice, customer control panel). Absolute http(s) URL. The default is where the
+    /// API host, which serves the portal, listens by default (its <c>Urls</c>).
     /// </summary>
-    public string PortalBaseUrl { get; set; } = "http://localhost:3000";
+    public string PortalBaseUrl { get; set; } = "http://127.0.0.1:5080";
 
     /// <summary>The sender. For Azure Communication Services, an address of a domain connected to the resource.</summary>
     public string FromAddress { get; set; } = "billing@localhost";

@@ -76,7 +76,7 @@ public static class TemplateSamples
                 [SampleWorld.WorkspaceName, "Free Credits", "$500.00", "Free Credits Expire On", "1 Feb 2027", $"{portal}/workspaces/{ws}"], owner),
             new(EmailTemplate.MemberInvited,
                 new MemberInvited { EventId = Id("invite"), WorkspaceId = ws, OccurredAt = At, WorkspaceName = SampleWorld.WorkspaceName, InvitationId = "inv-7", Email = w.InvitedEmail, Role = WorkspaceRole.Admin, InvitedByUserId = w.OwnerUserId },
-                [SampleWorld.WorkspaceName, "Role", "Admin", $"{portal}/invitations/inv-7"], "email:" + w.InvitedEmail),
+                [SampleWorld.WorkspaceName, "Role", "Admin", $"{portal}/workspaces/{ws}/invitations/inv-7"], "email:" + w.InvitedEmail),
             new(EmailTemplate.FirstPublishAutoApprovalFreeCredits, Publish("pub-af", PublishApproval.Auto, PublishFunding.FreeCredits),
                 ["Bot Name", SampleWorld.AppName, "Auto approval", "Free credits", "3 Nov 2026"], owner),
             new(EmailTemplate.FirstPublishAdminApprovalFreeCredits, Publish("pub-mf", PublishApproval.Admin, PublishFunding.FreeCredits),

@@ -29,7 +29,7 @@ public static class EmailTemplates
             "You have been invited",
             [$"You have been invited to join the workspace {e.WorkspaceName} as {e.Role}."],
             [F("Workspace", e.WorkspaceName), F("Role", e.Role.ToString())],
-            [new("Accept the invitation", links.AcceptInvitation(e.InvitationId))]),
+            [new("Accept the invitation", links.AcceptInvitation(e.WorkspaceId, e.InvitationId))]),
         (EmailTemplate.FirstPublishAutoApprovalFreeCredits or EmailTemplate.FirstPublishAdminApprovalFreeCredits
             or EmailTemplate.FirstPublishAutoApprovalPaidCredits or EmailTemplate.FirstPublishAdminApprovalPaidCredits, AppFirstPublished e) => FirstPublish(e, links),
         (EmailTemplate.StandardPlanPurchase or EmailTemplate.StandardPlanAutoReload, CreditsPurchased e) => Purchase(e, links),

@@ -25,7 +25,8 @@ public sealed class PortalLinks(string baseUrl)
 
     public string ConfirmSignUp(string userId, string requestId) => $"{_base}/sign-up/confirm?user={Seg(userId)}&request={Seg(requestId)}";
 
-    public string AcceptInvitation(string invitationId) => $"{_base}/invitations/{Seg(invitationId)}";
+    /// <summary>The invitation's page; accepting needs the workspace as well as the invitation (the API's route).</summary>
+    public string AcceptInvitation(string workspaceId, string invitationId) => $"{ControlPanel(workspaceId)}/invitations/{Seg(invitationId)}";
 
     private static string Seg(string value) => Uri.EscapeDataString(value);
 }
