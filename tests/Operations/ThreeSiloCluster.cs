@@ -41,7 +41,9 @@ public sealed class ThreeSiloCluster : IAsyncDisposable
         var cluster = new ThreeSiloCluster(azurite, name);
         try
         {
-            cluster.Silos.AddRange(await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => cluster.StartSiloAsync())));
+            // Launched before any is awaited, and members at once: a silo that fails to start takes the others down with it.
+            var silos = Enumerable.Range(0, 3).Select(_ => cluster.LaunchSilo()).ToList();
+            await Task.WhenAll(silos.Select(s => s.WaitUntilReadyAsync(TestContext.Current.CancellationToken)));
             cluster._client = await SiloProcess.StartClientAsync(azurite, cluster.ClusterId, cluster.ServiceId, TestContext.Current.CancellationToken);
             cluster.AppId = await cluster.NewFundedAppAsync();
             return cluster;
@@ -53,9 +55,16 @@ public sealed class ThreeSiloCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts one more silo of this cluster (fresh ports) and returns once it is active.</summary>
-    public Task<SiloProcess> StartSiloAsync() =>
-        SiloProcess.StartAsync(_azurite, new SiloProcessOptions(ClusterId, ServiceId), TestContext.Current.CancellationToken);
+    /// <summary>Launches one more silo of this cluster, a member of <see cref="Silos"/> at once; wait for it to be ready.</summary>
+    public SiloProcess LaunchSilo()
+    {
+        var silo = SiloProcess.Launch(_azurite, Options());
+        Silos.Add(silo);
+        return silo;
+    }
+
+    // Generous: three silos start at once beside the rest of the suite on two cores.
+    private SiloProcessOptions Options() => new(ClusterId, ServiceId) { ReadyTimeout = TimeSpan.FromSeconds(150) };
 
     /// <summary>The silo process an activation lives on, by its silo port.</summary>
     public async Task<SiloProcess?> HostOf(IAddressable grain)
@@ -118,22 +127,23 @@ public sealed class ThreeSiloCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_client is not null)
+        try
         {
-            using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
+            if (_client is not null)
             {
+                using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 await _client.StopAsync(bound.Token);
+                _client.Dispose();
             }
-            catch (OperationCanceledException)
-            {
-                // The cluster is being torn down anyway.
-            }
-
-            _client.Dispose();
         }
-
-        await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
+        catch (Exception)
+        {
+            // The cluster is being torn down: whatever the client says, the silo processes must not outlive the test.
+        }
+        finally
+        {
+            await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
+        }
     }
 
     /// <summary>A Standard workspace and one app in it whose paid wallet holds far more than the test can spend.</summary>
