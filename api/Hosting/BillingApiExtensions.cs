@@ -27,6 +27,9 @@ namespace Billing.Api.Hosting;
 
 public static class BillingApiExtensions
 {
+    /// <summary>Where the API serves the operators' Orleans dashboard.</summary>
+    public const string DashboardPath = "/operator/dashboard";
+
     public static WebApplicationBuilder AddBillingApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -116,8 +119,6 @@ public static class BillingApiExtensions
     /// deployed silos serve none of their own, since theirs has no authentication. Its pages and the JSON they poll are
     /// not part of the API's contract, so they stay out of the OpenAPI document.
     /// </summary>
-    public const string DashboardPath = "/operator/dashboard";
-
     private static void MapOperatorDashboard(this WebApplication app) =>
         app.MapOrleansDashboard(routePrefix: DashboardPath).RequireAuthorization(OperatorApi.Policy).ExcludeFromDescription();
 
