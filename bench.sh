@@ -35,7 +35,7 @@ node_modules/.bin/azurite-table --inMemoryPersistence --tableHost 127.0.0.1 --ta
 pids+=($!)
 wait_for "http://127.0.0.1:${AZURITE_PORT}/devstoreaccount1/Tables" "Azurite" ".data/logs/bench-azurite.log"
 
-dotnet silo/bin/Release/net10.0/Billing.Silo.dll --urls "$SILO_URL" --contentRoot "$PWD/silo" \
+dotnet silo/bin/Release/net10.0/Billing.Silo.dll --urls "$SILO_URL" --contentRoot "$PWD/silo" --environment Development \
   "--Storage:ConnectionString=$STORAGE" --Orleans:ClusterId=$CLUSTER_ID \
   --Orleans:SiloPort="$SILO_PORT" --Orleans:GatewayPort="$GATEWAY_PORT" >.data/logs/bench-silo.log 2>&1 &
 pids+=($!)

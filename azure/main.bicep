@@ -3,7 +3,7 @@
 //   az deployment group create --resource-group <group> --parameters azure/environments/<env>.bicepparam
 //
 // Storage (tables, Microsoft Entra ID only), a Container Apps environment on a virtual network running the silo
-// (two or more replicas, one Orleans cluster, dashboard on an internal ingress) and the API (external HTTPS,
+// (two or more replicas, one Orleans cluster, internal ingress only) and the API (external HTTPS,
 // scaled on load), Communication Services Email for the outbox, Key Vault for every secret, Log Analytics and
 // Application Insights, and the alerts operators act on. docs/operations.md explains how to run it.
 
@@ -96,6 +96,9 @@ param logRetentionDays int = 30
 
 @description('Payment gateway of the silo (Payments:Gateway).')
 param paymentGateway string
+
+@description('Whether the silo may run on the sandbox gateway (Payments:AllowSandbox): test environments only; without it a silo on the sandbox refuses to start.')
+param allowSandboxPayments bool = false
 
 @description('The OIDC issuer whose keys sign users\' and operators\' tokens (Authentication:Schemes:Bearer:Authority).')
 param tokenAuthority string
@@ -291,6 +294,7 @@ module silo 'modules/silo.bicep' = {
     memory: siloMemory
     appInsightsName: appInsightsName
     paymentGateway: paymentGateway
+    allowSandboxPayments: allowSandboxPayments
     smtpHost: email.outputs.smtpHost
     smtpUsername: email.outputs.smtpUsername
     smtpPasswordSecretUrl: keyVault.outputs.smtpCredentialUrl
@@ -354,8 +358,8 @@ module alerts 'modules/alerts.bicep' = {
 @description('The API\'s public HTTPS address.')
 output apiUrl string = api.outputs.url
 
-@description('The Orleans dashboard, reachable only from inside the Container Apps environment.')
-output dashboardInternalUrl string = silo.outputs.dashboardUrl
+@description('The Orleans dashboard, served by the API to operators (tokens with the billing-operator role) only.')
+output operatorDashboardUrl string = '${api.outputs.url}/operator/dashboard/'
 
 @description('The storage account holding every table.')
 output storageAccountName string = storage.outputs.accountName

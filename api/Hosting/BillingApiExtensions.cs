@@ -20,15 +20,20 @@ using Billing.Api.Subscriptions;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Scalar.AspNetCore;
 
 namespace Billing.Api.Hosting;
 
 public static class BillingApiExtensions
 {
+    /// <summary>Where the API serves the operators' Orleans dashboard.</summary>
+    public const string DashboardPath = "/operator/dashboard";
+
     public static WebApplicationBuilder AddBillingApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        RefuseDevelopmentSettings(builder);
         builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
             ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier));
@@ -59,7 +64,8 @@ public static class BillingApiExtensions
 
         // The Orleans client and the process's one TableServiceClient (the API's own tables use it too), as every
         // channel adapter joins the cluster: Storage:* and Orleans:* are validated here, naming a wrong setting.
-        builder.AddBillingClusterClient(client => client.UseConnectionRetryFilter<RetryUntilClusterIsUp>());
+        // The client also hosts the operators' Orleans dashboard (MapBillingApi): the silos collect its statistics.
+        builder.AddBillingClusterClient(client => client.UseConnectionRetryFilter<RetryUntilClusterIsUp>().AddDashboard());
         return builder;
     }
 
@@ -105,7 +111,35 @@ public static class BillingApiExtensions
         app.MapPaymentWebhooksApi();
         app.MapSubscriptionsApi();
         app.MapInvoicesApi();
+        app.MapOperatorDashboard();
         return app;
+    }
+
+    /// <summary>
+    /// The Orleans dashboard for operators only (the <c>billing-operator</c> role, as every operator endpoint): the
+    /// deployed silos serve none of their own, since theirs has no authentication. Its pages and the JSON they poll are
+    /// not part of the API's contract, so they stay out of the OpenAPI document.
+    /// </summary>
+    private static void MapOperatorDashboard(this WebApplication app) =>
+        app.MapOrleansDashboard(routePrefix: DashboardPath).RequireAuthorization(OperatorApi.Policy).ExcludeFromDescription();
+
+    /// <summary>
+    /// Outside Development the API refuses to start on development storage, on the development token issuer
+    /// (<c>dotnet user-jwts</c>), or without the webhook signing secret; each message names the setting.
+    /// </summary>
+    private static void RefuseDevelopmentSettings(WebApplicationBuilder builder)
+    {
+        if (!ProductionGuards.Apply(builder.Environment))
+            return;
+        var config = builder.Configuration;
+        var bearer = config.GetSection($"Authentication:Schemes:{JwtBearerDefaults.AuthenticationScheme}");
+        var issuers = bearer.GetSection("ValidIssuers").GetChildren().Select(c => c.Value).Append(bearer["ValidIssuer"]);
+        ProductionGuards.ThrowIfAny("API", builder.Environment,
+        [
+            ProductionGuards.DevelopmentStorage(config[$"{StorageSettings.Section}:ConnectionString"], config[$"{StorageSettings.Section}:TableServiceUri"]),
+            ProductionGuards.DevelopmentIssuer(issuers),
+            ProductionGuards.MissingWebhookSecret(config[$"{PaymentWebhookOptions.Section}:Secret"]),
+        ]);
     }
 
     /// <summary>

@@ -30,6 +30,8 @@ param keyVaultPurgeProtection = false
 param logRetentionDays = 30
 
 param paymentGateway = 'Sandbox'
+// Development runs on the sandbox on purpose: without this the silo refuses to start on it (Payments:AllowSandbox).
+param allowSandboxPayments = true
 param tokenAuthority = readEnvironmentVariable('BILLING_TOKEN_AUTHORITY')
 param portalBaseUrl = 'https://portal.dev.example.com'
 

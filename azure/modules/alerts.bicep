@@ -96,6 +96,23 @@ var logAlerts logAlert[] = [
     threshold: 0
     window: 'PT1H'
   }
+  // Dunning (P4) is visible in the subscription grain's structured logs, which arrive in traces.
+  {
+    name: 'subscriptions-lapsing'
+    description: 'A subscription lapsed to the free plan after its last failed renewal (P4). Check the app\'s payment method and the gateway.'
+    severity: 2
+    query: 'traces | where message has "lapsed to the free plan after" | summarize total = count()'
+    threshold: 0
+    window: 'PT1H'
+  }
+  {
+    name: 'renewals-in-dunning'
+    description: 'Many subscription renewals failed in the last 6 hours and entered dunning (P4): many at once points at the gateway, not at customers.'
+    severity: 3
+    query: 'traces | where message has "past due, next attempt at" | summarize total = count()'
+    threshold: failedPaymentsPerHour
+    window: 'PT6H'
+  }
 ]
 
 resource queryAlerts 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for alert in logAlerts: {

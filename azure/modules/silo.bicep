@@ -1,7 +1,7 @@
 // The Orleans silo: at least two replicas of one container app forming one cluster through the membership table.
 // Each replica listens for silos and clients on its own address (the ports below are declared to the environment as
-// additional TCP ports) and serves the Orleans dashboard over HTTP on an internal ingress only, so the dashboard is
-// reachable from inside the environment and nowhere else.
+// additional TCP ports) and its health endpoints over HTTP on an internal ingress only. Deployed silos serve no dashboard
+// (theirs has no authentication): operators open the one the API serves behind their role.
 
 @description('Azure region of the app.')
 param location string
@@ -60,6 +60,9 @@ param appInsightsName string
 
 @description('The payment gateway the silo uses (Payments:Gateway).')
 param paymentGateway string
+
+@description('Whether the silo may run on the sandbox gateway (Payments:AllowSandbox); outside Development it refuses to otherwise.')
+param allowSandboxPayments bool
 
 @description('SMTP host of Communication Services.')
 param smtpHost string
@@ -189,6 +192,10 @@ resource silo 'Microsoft.App/containerApps@2025-01-01' = {
               value: paymentGateway
             }
             {
+              name: 'Payments__AllowSandbox'
+              value: string(allowSandboxPayments)
+            }
+            {
               name: 'Payments__InvoiceFontDirectory'
               value: invoiceFontDirectory
             }
@@ -275,4 +282,3 @@ resource silo 'Microsoft.App/containerApps@2025-01-01' = {
   }
 }
 
-output dashboardUrl string = 'https://${silo.properties.configuration.ingress.fqdn}/dashboard'

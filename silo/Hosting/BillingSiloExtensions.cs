@@ -26,6 +26,7 @@ public static class BillingSiloExtensions
     {
         var silo = builder.Configuration.GetSection(SiloSettings.Section).Get<SiloSettings>() ?? new SiloSettings();
         Validate(silo);
+        RefuseDevelopmentSettings(builder);
         IPAddress? advertisedIp = null;
         if (!string.IsNullOrWhiteSpace(silo.AdvertisedIP) && !IPAddress.TryParse(silo.AdvertisedIP, out advertisedIp))
             throw new InvalidOperationException($"Orleans:AdvertisedIP '{silo.AdvertisedIP}' is not an IP address (leave it empty to advertise this machine's own address).");
@@ -104,11 +105,36 @@ public static class BillingSiloExtensions
 
     public static WebApplication MapBillingSilo(this WebApplication app)
     {
-        // The dashboard has no authentication of its own: it is bound to loopback by default (see README).
-        app.MapOrleansDashboard(routePrefix: "/dashboard");
-        app.MapGet("/", () => Results.Redirect("/dashboard"));
+        // The silo's own dashboard has no authentication: only local development serves it (on loopback, for the
+        // loopback host names of AllowedHosts). Deployed, operators open the one the API serves behind their role
+        // (/operator/dashboard); the silos still collect its statistics (AddDashboard above).
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapOrleansDashboard(routePrefix: "/dashboard");
+            app.MapGet("/", () => Results.Redirect("/dashboard"));
+        }
+
         app.MapBillingHealthEndpoints();
         return app;
+    }
+
+    /// <summary>
+    /// Outside Development the silo refuses to start on development storage or on the sandbox gateway unless the
+    /// deployment allows it (<c>Payments:AllowSandbox</c>): a forgotten <c>Payments:Gateway</c> must not take sandbox money.
+    /// Here in the real host only: the in-process test clusters call <see cref="AddBillingGrains"/> directly.
+    /// </summary>
+    private static void RefuseDevelopmentSettings(WebApplicationBuilder builder)
+    {
+        if (!ProductionGuards.Apply(builder.Environment))
+            return;
+        var config = builder.Configuration;
+        var payments = config.GetSection(Billing.Payments.PaymentsOptions.Section).Get<Billing.Payments.PaymentsOptions>() ?? new();
+        var sandbox = config.GetSection(SandboxSettings.Section).Get<SandboxSettings>() ?? new();
+        ProductionGuards.ThrowIfAny("silo", builder.Environment,
+        [
+            ProductionGuards.DevelopmentStorage(config[$"{StorageSettings.Section}:ConnectionString"], config[$"{StorageSettings.Section}:TableServiceUri"]),
+            ProductionGuards.SandboxGateway(payments.Gateway, Billing.Payments.PaymentsOptions.SandboxGateway, sandbox.AllowSandbox),
+        ]);
     }
 
     /// <summary>Names every wrong Metering setting, so a misconfigured silo refuses to start with a useful message.</summary>
