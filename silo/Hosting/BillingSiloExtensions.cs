@@ -86,6 +86,10 @@ public static class BillingSiloExtensions
         siloBuilder.Services.AddBillingNotifications();
         siloBuilder.Services.AddSingleton<BillingTables>();
         siloBuilder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<BillingTables>());
+        // The metering decisions of every app on this silo become durable in its journal (docs/metering.md).
+        siloBuilder.Services.AddSingleton<Billing.Journal.SiloJournal>();
+        siloBuilder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Billing.Journal.SiloJournal>());
+        siloBuilder.Services.AddPlacementDirector<Billing.Journal.NamedSiloPlacement, Billing.Journal.NamedSiloPlacementDirector>();
         siloBuilder.Services.AddOptions<MeteringOptions>()
             .BindConfiguration(MeteringOptions.Section)
             .ValidateOnStart();
