@@ -37,7 +37,7 @@ public sealed partial class SiloJournal(
     BillingMetrics metrics,
     ILogger<SiloJournal> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
-    private const string FiledProperty = "Filed";
+    public const string FiledProperty = "Filed";
 
     private readonly Lock _gate = new();
     private readonly List<(long Position, UsageRecord Record)> _committed = [];
@@ -113,7 +113,7 @@ public sealed partial class SiloJournal(
         {
             await FilePendingAsync(cancellationToken);
             var next = await MeteringJournal.SealAsync(tables.Journal, JournalId, JournalId, logger, cancellationToken);
-            await MarkFiledAsync(JournalId, next, cancellationToken);
+            await MarkFiledAsync(tables.Journal, JournalId, next, cancellationToken);
         }
         catch (Exception e) when (e is RequestFailedException or OperationCanceledException or IOException or HttpRequestException)
         {
@@ -291,28 +291,36 @@ public sealed partial class SiloJournal(
             throw new InvalidOperationException("A dead silo's metering journal could not be filed yet; retry.");
     }
 
-    /// <summary>Seals a dead silo's journal, files what it holds and marks it filed. Idempotent; a journal never created is nothing to do.</summary>
-    public async Task RecoverJournalAsync(string journalId, CancellationToken cancellationToken)
+    /// <summary>Seals a dead silo's journal, files what it holds and marks it filed (see <see cref="RecoverJournalAsync(TableClient, UsageFiler, string, string, ILogger, CancellationToken)"/>).</summary>
+    public Task RecoverJournalAsync(string journalId, CancellationToken cancellationToken) =>
+        RecoverJournalAsync(tables.Journal, _filer, journalId, JournalId, logger, cancellationToken);
+
+    /// <summary>
+    /// Seals journal <paramref name="journalId"/> (its owner, if it still runs, can append nothing more), files every entry
+    /// it holds into the projections and marks it filed. Idempotent: the filer skips what is already filed, a filed
+    /// journal is left alone, and a journal never created is nothing to do.
+    /// </summary>
+    public static async Task RecoverJournalAsync(TableClient journals, UsageFiler filer, string journalId, string recoveredBy, ILogger logger, CancellationToken cancellationToken)
     {
-        var head = await tables.Journal.GetEntityIfExistsAsync<TableEntity>(journalId, MeteringJournal.HeadRowKey, cancellationToken: cancellationToken);
+        var head = await journals.GetEntityIfExistsAsync<TableEntity>(journalId, MeteringJournal.HeadRowKey, cancellationToken: cancellationToken);
         if (!head.HasValue || head.Value is not { } row || row.GetBoolean(FiledProperty) == true)
             return;
-        var next = await MeteringJournal.SealAsync(tables.Journal, journalId, JournalId, logger, cancellationToken);
+        var next = await MeteringJournal.SealAsync(journals, journalId, recoveredBy, logger, cancellationToken);
         var entries = new List<(long Position, UsageRecord Record)>();
-        await foreach (var (position, entry) in MeteringJournal.ReadAsync(tables.Journal, journalId, 0, cancellationToken))
+        await foreach (var (position, entry) in MeteringJournal.ReadAsync(journals, journalId, 0, cancellationToken))
         {
             if (JournalEntries.ReadUsage(entry) is { } record)
                 entries.Add((position, record));
         }
 
-        await _filer.FileAsync(journalId, entries, cancellationToken);
-        await MarkFiledAsync(journalId, next, cancellationToken);
-        await MeteringJournal.TrimAsync(tables.Journal, journalId, next - 1, cancellationToken);
+        await filer.FileAsync(journalId, entries, cancellationToken);
+        await MarkFiledAsync(journals, journalId, next, cancellationToken);
+        await MeteringJournal.TrimAsync(journals, journalId, next - 1, cancellationToken);
         LogRecovered(logger, journalId, entries.Count);
     }
 
-    private Task<Response> MarkFiledAsync(string journalId, long next, CancellationToken cancellationToken) =>
-        tables.Journal.UpdateEntityAsync(new TableEntity(journalId, MeteringJournal.HeadRowKey) { [FiledProperty] = true, ["FiledThrough"] = next - 1 }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+    private static Task<Response> MarkFiledAsync(TableClient journals, string journalId, long next, CancellationToken cancellationToken) =>
+        journals.UpdateEntityAsync(new TableEntity(journalId, MeteringJournal.HeadRowKey) { [FiledProperty] = true, ["FiledThrough"] = next - 1 }, ETag.All, TableUpdateMode.Merge, cancellationToken);
 
     public void Dispose()
     {
