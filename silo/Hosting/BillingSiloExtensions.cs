@@ -53,6 +53,8 @@ public static class BillingSiloExtensions
                 // the network interface's, as Orleans does when none is configured, and listen on every interface.
                 siloBuilder.ConfigureEndpoints(silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
             siloBuilder.UseBillingClustering();
+            // Orleans' defaults unless set (tests of real silo processes declare a killed silo dead within seconds).
+            siloBuilder.Services.AddOptions<ClusterMembershipOptions>().Bind(builder.Configuration.GetSection("Orleans:Membership"));
             siloBuilder.AddBillingGrains();
             siloBuilder.AddDashboard();
         });

@@ -21,14 +21,24 @@ public sealed class MeteringSiloProcessTests(AzuriteFixture azurite)
     private const int Users = 24;
     private const int MessagesPerUser = 12;
 
+    /// <summary>A killed silo is declared dead within seconds rather than Orleans' default of about half a minute.</summary>
+    private static readonly Dictionary<string, string?> FastDeathDeclaration = new()
+    {
+        ["Orleans:Membership:ProbeTimeout"] = "00:00:01",
+        ["Orleans:Membership:NumMissedProbesLimit"] = "1",
+        ["Orleans:Membership:NumVotesForDeathDeclaration"] = "1",
+        ["Orleans:Membership:TableRefreshTimeout"] = "00:00:01",
+    };
+
     [Fact]
     public async Task After_a_SIGKILL_under_load_every_allowed_decision_is_filed_and_charged_once_and_retries_answer_the_first_decision_B4_C6_C7()
     {
         var id = Guid.NewGuid().ToString("N")[..12];
         var (clusterId, serviceId) = ("meter-" + id, "svc-meter-" + id);
         var cancel = TestContext.Current.CancellationToken;
-        await using var survivor = await SiloProcess.StartAsync(azurite, new SiloProcessOptions(clusterId, serviceId), cancel);
-        await using var victim = await SiloProcess.StartAsync(azurite, new SiloProcessOptions(clusterId, serviceId), cancel);
+        var options = new SiloProcessOptions(clusterId, serviceId) { Extra = FastDeathDeclaration };
+        await using var survivor = await SiloProcess.StartAsync(azurite, options, cancel);
+        await using var victim = await SiloProcess.StartAsync(azurite, options with { SiloPort = FreePort.Next(), GatewayPort = FreePort.Next(), HttpPort = FreePort.Next() }, cancel);
         using var client = await SiloProcess.StartClientAsync(azurite, clusterId, serviceId, cancel);
         var grains = client.Services.GetRequiredService<IClusterClient>();
         var workspaceId = "ws_" + id;
