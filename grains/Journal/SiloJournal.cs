@@ -40,7 +40,7 @@ public sealed partial class SiloJournal(
     public const string FiledProperty = "Filed";
 
     private readonly Lock _gate = new();
-    private readonly List<(long Position, UsageRecord Record)> _committed = [];
+    private readonly List<(long Position, ReadOnlyMemory<byte> Entry)> _committed = [];
     private readonly List<(long Position, TaskCompletionSource Filed)> _waiters = [];
     private readonly HashSet<SiloAddress> _checkedDead = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -175,11 +175,9 @@ public sealed partial class SiloJournal(
         lock (_gate)
         {
             _committedThrough = first + entries.Count - 1;
+            // Kept as bytes: decoding belongs to the filing pass, not to the write loop every decision waits on.
             for (var i = 0; i < entries.Count; i++)
-            {
-                if (JournalEntries.ReadUsage(entries[i]) is { } record)
-                    _committed.Add((first + i, record));
-            }
+                _committed.Add((first + i, entries[i]));
         }
     }
 
@@ -208,7 +206,7 @@ public sealed partial class SiloJournal(
     /// <summary>Files everything committed so far, then trims the journal through what was filed.</summary>
     private async Task FilePendingAsync(CancellationToken cancellationToken)
     {
-        List<(long Position, UsageRecord Record)> pass;
+        List<(long Position, ReadOnlyMemory<byte> Entry)> pass;
         lock (_gate)
         {
             if (_committed.Count == 0)
@@ -221,7 +219,14 @@ public sealed partial class SiloJournal(
             pass = [.. _committed];
         }
 
-        await _filer.FileAsync(JournalId, pass, cancellationToken);
+        var records = new List<(long Position, UsageRecord Record)>(pass.Count);
+        foreach (var (position, entry) in pass)
+        {
+            if (JournalEntries.ReadUsage(entry) is { } record)
+                records.Add((position, record));
+        }
+
+        await _filer.FileAsync(JournalId, records, cancellationToken);
         var through = pass[^1].Position;
         lock (_gate)
         {
