@@ -25,6 +25,9 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
 
     private IClusterClient Grains => cluster.Client;
 
+    /// <summary>How long each check took to hold (the settling of journal, reloads and outbox shows here).</summary>
+    public List<string> Timings { get; } = [];
+
     public async Task CheckAsync()
     {
         await SettleAsync();
@@ -299,7 +302,11 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
             }
 
             if (last.Count == 0)
+            {
+                Timings.Add($"{what} {clock.Elapsed.TotalSeconds:0.0}s");
                 return;
+            }
+
             if (clock.Elapsed > SettleBound)
                 throw new SimulationFailedException($"{what}: {string.Join(Environment.NewLine + "  ", last)}");
             await Task.Delay(250, cancellationToken); // re-reads the condition; the bound above ends the wait

@@ -30,6 +30,7 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
     private int _duplicates;
     private int _tickDoubles;
     private int _clockJumps;
+    private TimeSpan _setUp;
 
     private IClusterClient Grains => cluster.Client;
 
@@ -54,12 +55,13 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
 
     public string Summary =>
         $"{_totalMessages} messages ({_answers.Count} answered, {_unanswered.Count} unanswered, {_duplicates} duplicate deliveries), "
-        + $"{scenario.OwnerActions} owner actions, {_clockJumps} clock jumps, {_tickDoubles} doubled ticks";
+        + $"{scenario.OwnerActions} owner actions, {_clockJumps} clock jumps, {_tickDoubles} doubled ticks; set-up {_setUp.TotalSeconds:0.0}s";
 
     public async Task RunAsync()
     {
         StartedAt = DateTimeOffset.UtcNow;
         await SetUpAsync();
+        _setUp = DateTimeOffset.UtcNow - StartedAt;
         cluster.Proxy.Inject(scenario.Seed, scenario.StorageFaultRate);
         try
         {
