@@ -89,6 +89,23 @@ public sealed class SimulationCluster : IAsyncDisposable
         Restarts++;
     }
 
+    /// <summary>
+    /// Before a seed: every silo slot holds a running silo. A replacement that could not start in its run (a starved
+    /// machine) is started again here, so one bad restart does not fail every later seed.
+    /// </summary>
+    public async Task EnsureAllRunningAsync(CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < _silos.Length; i++)
+        {
+            if (_silos[i] is { HasExited: false })
+                continue;
+            if (_silos[i] is { } dead)
+                await dead.DisposeAsync();
+            _silos[i] = null;
+            await StartSiloAsync(i, cancellationToken);
+        }
+    }
+
     /// <summary>The last lines of every live silo's output, for a failing run's message.</summary>
     public string RecentOutput() => string.Join(
         Environment.NewLine,
@@ -111,7 +128,18 @@ public sealed class SimulationCluster : IAsyncDisposable
                 ["Logging:LogLevel:Default"] = "Warning",
             },
         };
-        _silos[index] = await SiloProcess.StartAsync(_azurite, options, cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _silos[index] = await SiloProcess.StartAsync(_azurite, options with { SiloPort = FreePort.Next(), GatewayPort = FreePort.Next(), HttpPort = FreePort.Next() }, cancellationToken);
+                return;
+            }
+            catch (Exception e) when (attempt < 3 && e is TimeoutException or InvalidOperationException)
+            {
+                // A start that timed out on a starved machine (or lost a port race) is tried again on fresh ports.
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()

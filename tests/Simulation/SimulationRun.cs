@@ -82,26 +82,51 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
         }
     }
 
+    /// <summary>A set-up call, retried while the cluster recovers from the previous seed (set-up runs without faults).</summary>
+    private async Task<T> SetUp<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (BillingException e) when (attempt > 1 && e.Kind == BillingErrorKind.Conflict)
+            {
+                // The earlier attempt did it before its answer was lost: a create answers "already exists" now.
+                return default!;
+            }
+            catch (Exception e) when (attempt < 10 && IsTransient(e))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), cancellationToken);
+            }
+        }
+    }
+
     private async Task SetUpAsync()
     {
         OwnerId = $"owner-sim-{scenario.Seed}-{_runId}";
         WorkspaceId = $"ws_sim_{scenario.Seed}_{_runId}";
         PaidAppId = $"app_sim_{scenario.Seed}_{_runId}_paid";
         FreeAppId = $"app_sim_{scenario.Seed}_{_runId}_free";
-        await Grains.User(OwnerId).Record(new UserProfile($"{OwnerId}@example.com", "Sim Owner"));
-        await Grains.GetGrain<IWorkspaceGrain>(WorkspaceId).Create(new CreateWorkspace($"Simulation {scenario.Seed}", OwnerId));
-        await Grains.GetGrain<IAppGrain>(PaidAppId).Create(new CreateApp(WorkspaceId, "Paid bot", Product.AutomationAi, OwnerId, null));
-        await Grains.GetGrain<IAppGrain>(FreeAppId).Create(new CreateApp(WorkspaceId, "Free bot", Product.AutomationAi, OwnerId, null));
+        await SetUp(async () =>
+        {
+            await Grains.User(OwnerId).Record(new UserProfile($"{OwnerId}@example.com", "Sim Owner"));
+            return true;
+        });
+        await SetUp(() => Grains.GetGrain<IWorkspaceGrain>(WorkspaceId).Create(new CreateWorkspace($"Simulation {scenario.Seed}", OwnerId)));
+        await SetUp(() => Grains.GetGrain<IAppGrain>(PaidAppId).Create(new CreateApp(WorkspaceId, "Paid bot", Product.AutomationAi, OwnerId, null)));
+        await SetUp(() => Grains.GetGrain<IAppGrain>(FreeAppId).Create(new CreateApp(WorkspaceId, "Free bot", Product.AutomationAi, OwnerId, null)));
 
         var payments = Grains.GetGrain<IAppPaymentsGrain>(PaidAppId);
-        var paypal = await payments.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "buyer@sandbox.paypal.test", OwnerId));
-        var first = await payments.AddFunds(new AddFunds($"pay-{_runId}-0", 100m, PaymentMethodKind.PayPal, paypal.Id, OwnerId));
+        var paypal = await SetUp(() => payments.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "buyer@sandbox.paypal.test", OwnerId)));
+        var first = await SetUp(() => payments.AddFunds(new AddFunds($"pay-{_runId}-0", 100m, PaymentMethodKind.PayPal, paypal.Id, OwnerId)));
         if (first.Status != PaymentStatus.Succeeded)
             throw new InvalidOperationException($"Seed {scenario.Seed}: the first purchase, before any fault, ended {first.Status} ({first.FailureReason}).");
-        await payments.ConfigureAutoReload(new AutoReloadSettings(true, 100m, 100m - scenario.ReloadMinimumBelowBalanceUsd, paypal.Id), OwnerId);
+        await SetUp(() => payments.ConfigureAutoReload(new AutoReloadSettings(true, 100m, 100m - scenario.ReloadMinimumBelowBalanceUsd, paypal.Id), OwnerId));
         if (scenario.Subscribes)
-            await Grains.GetGrain<ISubscriptionGrain>(SubscriptionKeys.For(PaidAppId, PlanKind.Usage))
-                .Subscribe(new SubscriptionOrder($"order-{_runId}", SubscriptionPlan.Essential, BillingPeriod.Monthly, paypal.Id, OwnerId));
+            await SetUp(() => Grains.GetGrain<ISubscriptionGrain>(SubscriptionKeys.For(PaidAppId, PlanKind.Usage))
+                .Subscribe(new SubscriptionOrder($"order-{_runId}", SubscriptionPlan.Essential, BillingPeriod.Monthly, paypal.Id, OwnerId)));
     }
 
     /// <summary>One end user's conversation as a channel adapter sees it: messages in order, each delivered until answered.</summary>

@@ -27,6 +27,7 @@ public sealed class SimulationTests(AzuriteFixture azurite)
             string line;
             try
             {
+                await cluster.EnsureAllRunningAsync(cancel);
                 await run.RunAsync();
                 var ran = clock.Elapsed;
                 var invariants = new SimulationInvariants(cluster, run, azurite, cancel);
