@@ -132,7 +132,7 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
     /// <summary>One end user's conversation as a channel adapter sees it: messages in order, each delivered until answered.</summary>
     private async Task DeliverConversationAsync(string appId, int appIndex, int user)
     {
-        var random = new Random(HashCode.Combine(scenario.Seed, appIndex, user));
+        var random = new Random(ActorSeed(1 + (appIndex * 100) + user));
         // Timestamps within the metering retry window, moving forward a few minutes per message, so longer
         // conversations cross 15-minute billing-session boundaries (B1) and some gaps start new conversations.
         var at = StartedAt - TimeSpan.FromMinutes(25);
@@ -189,7 +189,7 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
     /// <summary>The owner's actions, spread over the run: each waits for a share of the messages to be answered first.</summary>
     private async Task OwnerAsync()
     {
-        var random = new Random(HashCode.Combine(scenario.Seed, "owner"));
+        var random = new Random(ActorSeed(0));
         var payments = Grains.GetGrain<IAppPaymentsGrain>(PaidAppId);
         var expired = false;
         for (var i = 0; i < scenario.OwnerActions; i++)
@@ -311,6 +311,12 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
         await _restartDue.Task;
         await cluster.RestartSiloAsync(restart.Silo % cluster.SiloCount, restart.Graceful, cancellationToken);
     }
+
+    /// <summary>
+    /// Each actor's own generator, derived from the seed by arithmetic: HashCode.Combine would differ from process to
+    /// process, and a replay must make the same choices.
+    /// </summary>
+    private int ActorSeed(int actor) => unchecked((scenario.Seed * 1_000_003) + actor);
 
     private bool AllDelivered() => _answers.Count + _unanswered.Count >= _totalMessages;
 
