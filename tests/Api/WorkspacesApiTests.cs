@@ -29,6 +29,22 @@ public sealed class WorkspacesApiTests(ApiFixture api) : IClassFixture<ApiFixtur
     }
 
     [Fact]
+    public async Task Listing_workspaces_shows_the_callers_own_and_no_one_elses()
+    {
+        var owner = api.ClientFor("owner-" + Guid.NewGuid().ToString("N"));
+        var stranger = api.ClientFor("stranger-" + Guid.NewGuid().ToString("N"));
+        var first = await (await owner.PostAsJsonAsync("/workspaces", new { name = "Beta" }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
+        var second = await (await owner.PostAsJsonAsync("/workspaces", new { name = "Alpha" }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
+        await stranger.PostAsJsonAsync("/workspaces", new { name = "Theirs" }, Ct);
+
+        var mine = await owner.GetFromJsonAsync<JsonElement>("/workspaces", Ct);
+
+        Assert.Equal([second.GetProperty("id").GetString(), first.GetProperty("id").GetString()], mine.EnumerateArray().Select(w => w.GetProperty("id").GetString()));
+        Assert.All(mine.EnumerateArray(), w => Assert.Equal("Owner", w.GetProperty("callerRole").GetString()));
+        Assert.Empty((await api.ClientFor("nobody-" + Guid.NewGuid().ToString("N")).GetFromJsonAsync<JsonElement>("/workspaces", Ct)).EnumerateArray());
+    }
+
+    [Fact]
     public async Task A_call_without_a_token_is_401()
     {
         var response = await api.AnonymousClient().PostAsJsonAsync("/workspaces", new { name = "x" }, Ct);
