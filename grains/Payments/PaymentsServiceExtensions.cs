@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace Billing.Payments;
 
-public static class PaymentsServiceExtensions
+public static partial class PaymentsServiceExtensions
 {
     /// <summary>
     /// Money-in for a billing silo: the payment-gateway port (the implementation named by <c>Payments:Gateway</c>;
