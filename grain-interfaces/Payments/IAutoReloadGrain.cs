@@ -16,17 +16,17 @@ public interface IAutoReloadGrain : IGrainWithStringKey
     Task<AutoReloadView> GetAutoReload();
 
     /// <summary>
-    /// A2, A5: the paid balance fell below the watched limit. One-way, so the wallet's charge path never waits for it;
-    /// this grain re-reads the balance and decides (a doubled or stale notice changes nothing).
+    /// A2, A5: the paid balance fell below the watched limit: this grain re-reads the balance and decides (a doubled or
+    /// stale notice changes nothing), and answers once it has. The wallet's notice reaches it one-way through
+    /// <see cref="IAppPaymentsGrain.PaidBalanceLow"/>, so the charge path never waits for a reload.
     /// </summary>
-    [OneWay]
     Task PaidBalanceLow();
 
     /// <summary>
     /// A5: a purchase completed and the paid balance is now <paramref name="paidBalanceUsd"/>: above the low-balance limit
-    /// the next crossing may alert again. One-way, so the purchase never waits for auto-reload.
+    /// the next crossing may alert again, and the wallet is told which balance to watch. Awaited by the purchase, so the
+    /// wallet watches before the purchase answers (this grain never waits on the purchases grain: no circle).
     /// </summary>
-    [OneWay]
     Task PurchaseCompleted(decimal paidBalanceUsd);
 
     /// <summary>The settings as the purchase emails show them. A read of the settings, so it may run between the grain's turns.</summary>

@@ -312,7 +312,8 @@ public sealed partial class AppPaymentsGrain(
         var credit = await saga.CompleteAsync(RequireApp(), record, await AutoReload.GetSummary(), await NowAsync());
         state.State.CompletedPurchases++;
         await SettleAsync(record);
-        // A5: a purchase that lifts the balance above the low-balance limit re-arms the alert for the next crossing.
+        // A5: a purchase that lifts the balance above the low-balance limit re-arms the alert for the next crossing, and
+        // the wallet watches the balance from the first purchase on.
         await AutoReload.PurchaseCompleted(credit.BalanceUsd);
     }
 

@@ -61,7 +61,7 @@ public sealed class AppPaymentsState
     public bool HoldsLegacyParts => LegacyMethods.Count > 0 || LegacyMethodSequence > 0 || LegacyAutoReload is not null;
 
     /// <summary>The vault's part of a state from before the split.</summary>
-    public LegacyVault TakeVault() => new([.. LegacyMethods.Values], LegacyMethodSequence);
+    public LegacyVault TakeVault() => new([.. LegacyMethods.Values], LegacyMethodSequence, LegacyAutoReload is { Enabled: true } reload ? reload.PaymentMethodId : null);
 
     /// <summary>Auto-reload's part of a state from before the split, or null when there is none.</summary>
     public LegacyAutoReload? TakeAutoReload() => LegacyAutoReload is { } settings
@@ -91,7 +91,8 @@ public sealed class AppPaymentsState
 [GenerateSerializer, Alias("billing.payments.legacy-vault")]
 public sealed record LegacyVault(
     [property: Id(0)] IReadOnlyList<StoredPaymentMethod> Methods,
-    [property: Id(1)] int MethodSequence);
+    [property: Id(1)] int MethodSequence,
+    [property: Id(2)] string? AutoReloadMethodId);
 
 /// <summary>Auto-reload's part of a state from before the split.</summary>
 [GenerateSerializer, Immutable, Alias("billing.payments.legacy-auto-reload")]

@@ -153,10 +153,16 @@ public sealed partial class AutoReloadGrain(
 
     async Task IAutoReloadGrain.PurchaseCompleted(decimal paidBalanceUsd)
     {
-        if (_app is null || !state.State.LowBalanceAlerted || paidBalanceUsd <= Options.LowBalanceLimitUsd)
+        if (_app is null)
             return;
-        state.State.LowBalanceAlerted = false;
-        await state.WriteStateAsync();
+        if (state.State.LowBalanceAlerted && paidBalanceUsd > Options.LowBalanceLimitUsd)
+        {
+            state.State.LowBalanceAlerted = false;
+            await state.WriteStateAsync();
+        }
+
+        // A5 needs the wallet's notice even while auto-reload was never switched on: the first purchase arms it.
+        await WatchAsync();
     }
 
     Task<AutoReloadSummary> IAutoReloadGrain.GetSummary() => Task.FromResult(Summary());

@@ -33,6 +33,7 @@ public sealed partial class PaymentMethodsGrain(
         foreach (var method in legacy.Methods)
             state.State.Methods.TryAdd(method.Id, method);
         state.State.MethodSequence = Math.Max(state.State.MethodSequence, legacy.MethodSequence);
+        state.State.AutoReloadMethodId ??= legacy.AutoReloadMethodId;
         state.State.Imported = true;
         await state.WriteStateAsync(cancellationToken);
         if (legacy.Methods.Count > 0)

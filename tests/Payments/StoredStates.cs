@@ -9,7 +9,7 @@ namespace Billing.Tests.Payments;
 /// <summary>Reads and writes grain states the way the silo's storage provider does, to measure or to plant them.</summary>
 public static class StoredStates
 {
-    private static IServiceProvider Services(TestCluster cluster) => ((InProcessSiloHandle)cluster.Primary!).SiloHost.Services;
+    private static IServiceProvider Services(TestCluster cluster) => cluster.Silos.OfType<InProcessSiloHandle>().First().SiloHost.Services;
 
     private static IGrainStorage Storage(TestCluster cluster) => Services(cluster).GetRequiredKeyedService<IGrainStorage>(StorageNames.Billing);
 
