@@ -60,7 +60,8 @@ public sealed partial class RetentionGrain(
     {
         var table = tables.GetTableClient(RetainedTables.Idempotency);
         var retention = Options.IdempotencyKeys;
-        var filter = TableClient.CreateQueryFilter($"{RetainedTables.StartedAt} lt {RetentionRules.Cutoff(now, retention)}");
+        // Property names are not values: only the cutoff goes through the filter's escaping.
+        var filter = $"{RetainedTables.StartedAt} lt " + TableClient.CreateQueryFilter($"{RetentionRules.Cutoff(now, retention)}");
         var deleted = 0;
         var scanned = 0;
         try
@@ -91,7 +92,8 @@ public sealed partial class RetentionGrain(
     private async Task<int> PurgeWebhookEventsAsync(DateTimeOffset now)
     {
         var table = tables.GetTableClient(RetainedTables.WebhookEvents);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {RetainedTables.WebhookPartition} and {RetainedTables.ReceivedAt} lt {RetentionRules.Cutoff(now, Options.WebhookEvents)}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {RetainedTables.WebhookPartition}")
+            + $" and {RetainedTables.ReceivedAt} lt " + TableClient.CreateQueryFilter($"{RetentionRules.Cutoff(now, Options.WebhookEvents)}");
         var deleted = 0;
         try
         {
