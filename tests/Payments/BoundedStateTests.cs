@@ -49,9 +49,13 @@ public sealed class BoundedStateTests(BoundedStateTests.Fixture fx) : IClassFixt
         Assert.Equal(PaymentStatus.Succeeded, (await fx.Payments(app).GetPayment($"reload-{Warmup + Reloads}"))!.Status);
         Assert.Equal(PaymentStatus.Succeeded, (await fx.Payments(app).GetPayment("reload-1"))!.Status);
         Assert.Equal(100m + ((Warmup + Reloads) * 100m), (await fx.PaidLedgerAsync(app)).Sum(e => e.AmountUsd));
-        TestContext.Current.TestOutputHelper?.WriteLine(
+        var report = (
             $"Stored states after {Warmup} reloads: auto-reload {before.AutoReload} B, payments {before.Payments} B, vault {before.Methods} B; " +
             $"after {Warmup + Reloads}: {after.AutoReload} B, {after.Payments} B, {after.Methods} B; {Reloads} reloads took {watch.Elapsed.TotalSeconds:0.0} s.");
+        TestContext.Current.TestOutputHelper?.WriteLine(report);
+        // BILLING_BOUNDED_STATE_REPORT names a file to append the figures to (docs/payments.md, "Measured").
+        if (Environment.GetEnvironmentVariable("BILLING_BOUNDED_STATE_REPORT") is { Length: > 0 } file)
+            await File.AppendAllTextAsync(file, report + Environment.NewLine, TestContext.Current.CancellationToken);
     }
 
     /// <summary>Completes <paramref name="count"/> reloads, each started by one low-balance notice, as the wallet sends them.</summary>
