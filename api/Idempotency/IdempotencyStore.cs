@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
+using Billing.Payments;
 using Billing.Storage.Shared;
 
 namespace Billing.Api.Idempotency;
@@ -31,7 +32,7 @@ public sealed record StoredResponse(int Status, string? ContentType, string? Loc
 /// </summary>
 public sealed class IdempotencyStore(TableServiceClient service, TimeProvider time)
 {
-    public const string TableName = "Idempotency";
+    public const string TableName = RetainedTables.Idempotency;
     public static readonly TimeSpan InFlightLease = TimeSpan.FromMinutes(5);
 
     /// <summary>Answers larger than this are not kept (replays get 409 instead of a truncated body); ours are a few KB.</summary>
@@ -44,7 +45,8 @@ public sealed class IdempotencyStore(TableServiceClient service, TimeProvider ti
     {
         await _created.Value;
         var (pk, rk) = Keys(caller, key);
-        var row = new TableEntity(pk, rk) { ["Fingerprint"] = fingerprint, ["State"] = "InFlight", ["StartedAt"] = time.GetUtcNow() };
+        var now = time.GetUtcNow();
+        var row = new TableEntity(pk, rk) { ["Fingerprint"] = fingerprint, ["State"] = "InFlight", [RetainedTables.StartedAt] = now, [RetainedTables.LastUsedAt] = now };
         try
         {
             await _table.AddEntityAsync(row, cancellationToken);
@@ -58,8 +60,12 @@ public sealed class IdempotencyStore(TableServiceClient service, TimeProvider ti
         if (existing.GetString("Fingerprint") != fingerprint)
             return (IdempotencyBegin.Mismatch, null);
         if (existing.GetString("State") == "Done")
+        {
+            await TouchAsync(existing, cancellationToken);
             return (IdempotencyBegin.Replay, new StoredResponse(existing.GetInt32("Status") ?? 200, existing.GetString("ContentType"), existing.GetString("Location"), existing.GetBinary("Body") ?? []));
-        if (time.GetUtcNow() - (existing.GetDateTimeOffset("StartedAt") ?? DateTimeOffset.MinValue) < InFlightLease)
+        }
+
+        if (time.GetUtcNow() - (existing.GetDateTimeOffset(RetainedTables.StartedAt) ?? DateTimeOffset.MinValue) < InFlightLease)
             return (IdempotencyBegin.InFlight, null);
         try
         {
@@ -79,13 +85,29 @@ public sealed class IdempotencyStore(TableServiceClient service, TimeProvider ti
         {
             ["Fingerprint"] = fingerprint,
             ["State"] = response.Body.Length <= MaxStoredBody ? "Done" : "InFlight",
-            ["StartedAt"] = time.GetUtcNow(),
+            [RetainedTables.StartedAt] = time.GetUtcNow(),
+            [RetainedTables.LastUsedAt] = time.GetUtcNow(),
             ["Status"] = response.Status,
             ["ContentType"] = response.ContentType,
             ["Location"] = response.Location,
             ["Body"] = response.Body.Length <= MaxStoredBody ? response.Body : null,
         };
         await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    /// <summary>
+    /// A replay is a use: the key is kept for its whole retention after it (Retention:IdempotencyKeys). Best effort: the
+    /// answer is replayed from what was read even if the key was purged a moment ago.
+    /// </summary>
+    private async Task TouchAsync(TableEntity existing, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _table.UpdateEntityAsync(new TableEntity(existing.PartitionKey, existing.RowKey) { [RetainedTables.LastUsedAt] = time.GetUtcNow() }, ETag.All, TableUpdateMode.Merge, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+        }
     }
 
     /// <summary>The request failed before answering: forget the key so that a retry runs it again.</summary>

@@ -37,7 +37,7 @@ public sealed record GatewayEventData(string? AppId, string? PaymentId, decimal?
 /// </summary>
 public static class PaymentWebhooksApi
 {
-    public const string WebhookEventsTable = "WebhookEvents";
+    public const string WebhookEventsTable = RetainedTables.WebhookEvents;
 
     public static IServiceCollection AddPaymentWebhooks(this IServiceCollection services)
     {
@@ -93,7 +93,7 @@ public static class PaymentWebhooksApi
         var table = tables.GetTableClient(WebhookEventsTable);
         await table.CreateIfNotExistsAsync(http.RequestAborted);
         var rowKey = TableKeys.Bounded(eventId);
-        if ((await table.GetEntityIfExistsAsync<TableEntity>("events", rowKey, cancellationToken: http.RequestAborted)).HasValue)
+        if ((await table.GetEntityIfExistsAsync<TableEntity>(RetainedTables.WebhookPartition, rowKey, cancellationToken: http.RequestAborted)).HasValue)
             return TypedResults.Ok(new { received = true, duplicate = true });
 
         if (gatewayEvent.Type == "wire_transfer.cleared")
@@ -106,7 +106,7 @@ public static class PaymentWebhooksApi
 
         try
         {
-            await table.AddEntityAsync(new TableEntity("events", rowKey) { ["Type"] = gatewayEvent.Type, ["ReceivedAt"] = time.GetUtcNow() }, http.RequestAborted);
+            await table.AddEntityAsync(new TableEntity(RetainedTables.WebhookPartition, rowKey) { ["Type"] = gatewayEvent.Type, [RetainedTables.ReceivedAt] = time.GetUtcNow() }, http.RequestAborted);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {

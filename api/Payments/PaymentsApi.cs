@@ -53,7 +53,7 @@ public static class PaymentsApi
     private static async Task<Ok<IReadOnlyList<PaymentMethodView>>> GetMethods(string appId, HttpContext http, IClusterClient cluster)
     {
         await RequireBillingAccess(cluster, appId, http);
-        return TypedResults.Ok(await Payments(cluster, appId).GetPaymentMethods());
+        return TypedResults.Ok(await Vault(cluster, appId).GetPaymentMethods());
     }
 
     private static async Task<Created<PaymentMethodView>> AddMethod(string appId, PaymentMethodRequest request, HttpContext http, IClusterClient cluster)
@@ -63,14 +63,14 @@ public static class PaymentsApi
         var card = request.Card is { } c
             ? new NewCard(c.Number ?? "", c.Holder ?? "", c.ExpiryMonth ?? 0, c.ExpiryYear ?? 0, c.Cvv ?? "")
             : null;
-        var method = await Payments(cluster, appId).AddPaymentMethod(new AddPaymentMethod(kind, card, request.PayPalEmail, http.User.UserId()));
+        var method = await Vault(cluster, appId).AddPaymentMethod(new AddPaymentMethod(kind, card, request.PayPalEmail, http.User.UserId()));
         return TypedResults.Created($"/apps/{appId}/payment-methods/{method.Id}", method);
     }
 
     private static async Task<NoContent> RemoveMethod(string appId, string paymentMethodId, HttpContext http, IClusterClient cluster)
     {
         await RequireBillingAccess(cluster, appId, http);
-        await Payments(cluster, appId).RemovePaymentMethod(paymentMethodId, http.User.UserId());
+        await Vault(cluster, appId).RemovePaymentMethod(paymentMethodId, http.User.UserId());
         return TypedResults.NoContent();
     }
 
@@ -107,7 +107,7 @@ public static class PaymentsApi
     private static async Task<Ok<AutoReloadView>> GetAutoReload(string appId, HttpContext http, IClusterClient cluster)
     {
         await RequireBillingAccess(cluster, appId, http);
-        return TypedResults.Ok(await Payments(cluster, appId).GetAutoReload());
+        return TypedResults.Ok(await AutoReload(cluster, appId).GetAutoReload());
     }
 
     /// <summary>A1, A4: switch auto-reload on (after a completed purchase) with its settings, or off.</summary>
@@ -115,12 +115,17 @@ public static class PaymentsApi
     {
         await RequireBillingAccess(cluster, appId, http);
         var enabled = request.Enabled ?? throw BillingException.Invalid("enabled", "auto-reload.enabled.missing", "Say whether auto-reload is enabled.");
-        return TypedResults.Ok(await Payments(cluster, appId).ConfigureAutoReload(new AutoReloadSettings(enabled, request.AmountUsd, request.MinimumBalanceUsd, request.PaymentMethodId), http.User.UserId()));
+        return TypedResults.Ok(await AutoReload(cluster, appId).ConfigureAutoReload(new AutoReloadSettings(enabled, request.AmountUsd, request.MinimumBalanceUsd, request.PaymentMethodId), http.User.UserId()));
     }
 
     /// <summary>Billing managers of the workspace, and the app's own owner (W2).</summary>
     public static Task RequireBillingAccess(IClusterClient cluster, string appId, HttpContext http) =>
         Access.RequireApp(cluster, appId, http.User.UserId(), appOwnerAllowed: true, Access.BillingManagers);
 
+    /// <summary>Purchases, and every payment (the history is read from the <c>Payments</c> table through it).</summary>
     private static IAppPaymentsGrain Payments(IClusterClient cluster, string appId) => cluster.GetGrain<IAppPaymentsGrain>(appId);
+
+    private static IPaymentMethodsGrain Vault(IClusterClient cluster, string appId) => cluster.GetGrain<IPaymentMethodsGrain>(appId);
+
+    private static IAutoReloadGrain AutoReload(IClusterClient cluster, string appId) => cluster.GetGrain<IAutoReloadGrain>(appId);
 }

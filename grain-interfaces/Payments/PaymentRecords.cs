@@ -117,3 +117,9 @@ public sealed record ChargeableMethod(
     [property: Id(0)] string PaymentMethodId,
     [property: Id(1)] string Token,
     [property: Id(2)] PaymentMethodSummary Summary);
+
+/// <summary>One page of an app's payments, newest first; <see cref="Continuation"/> asks for the next page (null: this is the last).</summary>
+[GenerateSerializer, Immutable, Alias("billing.payments.payment-page")]
+public sealed record PaymentPage(
+    [property: Id(0)] IReadOnlyList<PaymentView> Payments,
+    [property: Id(1)] string? Continuation);

@@ -193,6 +193,53 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
         return rows;
     }
 
+    /// <summary>
+    /// Retention: deletes at most <paramref name="limit"/> sent messages of a shard sent before <paramref name="cutoff"/>.
+    /// A sent row is final (only dead ones are retried), so no other writer races the delete.
+    /// </summary>
+    public async Task<int> PurgeSentAsync(int shard, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(shard)} and Status eq {nameof(OutboxStatus.Sent)} and SentAt lt {cutoff}");
+        var keys = new List<string>();
+        await foreach (var row in Client.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit, 1000), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            keys.Add(row.RowKey);
+            if (keys.Count == limit)
+                break;
+        }
+
+        await DeleteAsync(shard, keys, cancellationToken);
+        return keys.Count;
+    }
+
+    /// <summary>
+    /// Retention: deletes at most <paramref name="limit"/> closed events received before <paramref name="cutoff"/> that no
+    /// message row refers to any more (all were sent and purged, or none was planned). An event with a dead or pending
+    /// message stays: a retry renders from it.
+    /// </summary>
+    public async Task<int> PurgeClosedEventsAsync(int shard, DateTimeOffset cutoff, int limit, CancellationToken cancellationToken = default)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(shard)} and Kind eq {"event"} and Open eq false and ReceivedAt lt {cutoff}");
+        var keys = new List<string>();
+        await foreach (var row in Client.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit, 1000), select: ["RowKey", "EventId"], cancellationToken: cancellationToken))
+        {
+            if ((await MessageKeysOfEventAsync(shard, OutboxShards.EventHash(row.GetString("EventId")), cancellationToken)).Count == 0)
+                keys.Add(row.RowKey);
+            if (keys.Count == limit)
+                break;
+        }
+
+        await DeleteAsync(shard, keys, cancellationToken);
+        return keys.Count;
+    }
+
+    /// <summary>Deletes rows of one shard's partition, up to 100 per entity-group transaction.</summary>
+    private async Task DeleteAsync(int shard, List<string> rowKeys, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in rowKeys.Chunk(100))
+            await Client.SubmitTransactionAsync(chunk.Select(rk => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition(shard), rk), ETag.All)), cancellationToken);
+    }
+
     public static byte[] EventData(TableEntity row)
     {
         using var buffer = new MemoryStream();

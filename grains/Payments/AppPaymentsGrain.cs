@@ -1,32 +1,29 @@
 using Billing.Apps;
 using Billing.Errors;
-using Billing.Invoices;
-using Billing.Ledgers;
 using Billing.Notifications;
 using Billing.Rules;
 using Billing.Telemetry;
-using Billing.Wallets;
-using Billing.Workspaces;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Billing.Payments;
 
 /// <summary>
-/// One app's money-in (M1-M3, A1-A5). Non-reentrant on purpose: every decision about "a payment in progress" or "a
-/// reload in flight" is taken with the whole state in hand, and concurrent requests queue. The order of a charge is
-/// always: persist the payment as Charging → gateway charge (idempotency key = payment id) → wallet credit (idempotent
-/// on the payment id) → invoice (idempotent on the payment id) → events → persist Succeeded. A crash anywhere in between
-/// leaves a Charging payment that the next activation or tick finishes with the same keys: one charge, one credit.
+/// One app's purchases (M1, M2). Non-reentrant on purpose: "a payment in progress" is decided with the whole state in
+/// hand, and concurrent requests queue. A charge goes: persist the payment as Charging → <see cref="PaymentSaga"/>
+/// (gateway, wallet, invoice, event, each idempotent on the payment id) → write the outcome to the <c>Payments</c> table →
+/// drop it from the open payments. A crash anywhere leaves it Charging in state, and the next turn finishes it under
+/// the same keys: one charge, one credit. Finished payments live in the table only, so the state does not grow.
 /// </summary>
 public sealed partial class AppPaymentsGrain(
     [PersistentState("app-payments", StorageNames.Billing)] IPersistentState<AppPaymentsState> state,
+    PaymentSaga saga,
+    PaymentHistory history,
     IPaymentGateway gateway,
     WorkspaceTime time,
-    IBillingEventSink events,
     IOptions<PaymentsOptions> options,
     BillingMetrics metrics,
-    ILogger<AppPaymentsGrain> logger) : Grain, IAppPaymentsGrain, IRemindable
+    ILogger<AppPaymentsGrain> logger) : Grain, IAppPaymentsGrain, IAppPaymentsMigration, IRemindable
 {
     private const string DueReminder = "payments-due";
     private AppView? _app;
@@ -35,87 +32,64 @@ public sealed partial class AppPaymentsGrain(
 
     private PaymentsOptions Options => options.Value;
 
-    private IAppWalletGrain Wallet => GrainFactory.GetGrain<IAppWalletGrain>(AppId);
+    private IPaymentMethodsGrain Vault => GrainFactory.GetGrain<IPaymentMethodsGrain>(AppId);
+
+    private IAutoReloadGrain AutoReload => GrainFactory.GetGrain<IAutoReloadGrain>(AppId);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _app = await GrainFactory.GetGrain<IAppGrain>(AppId).Get();
-        if (_app is null || !state.State.Payments.Values.Any(p => p.Status == PaymentStatus.Charging))
+        if (_app is null)
             return;
-        // A charge interrupted by a crash is finished first, under the same keys (the gateway and the wallet replay).
-        try
-        {
-            await ResumeChargesAsync();
-        }
-        catch (Exception e) when (e is not BillingException)
-        {
-            LogResumeFailed(e, AppId);
-        }
+        await MoveSettledPaymentsAsync(cancellationToken);
+        // Nothing here calls the vault or auto-reload: their activation asks this grain for their part of an old state
+        // (IAppPaymentsMigration), which would wait for this activation. An interrupted charge is finished by the first
+        // turn instead (a call, this timer, or the reminder).
+        if (state.State.OpenPayments.Values.Any(p => p.Status == PaymentStatus.Charging) || state.State.HoldsLegacyParts)
+            this.RegisterGrainTimer(async _ => await RunDueAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 
-    async Task<PaymentMethodView> IAppPaymentsGrain.AddPaymentMethod(AddPaymentMethod command)
+    /// <summary>
+    /// A state from before the payments table kept every payment: they move to the table, and only the open ones stay.
+    /// Upserts, so a crash in the middle is redone whole by the next activation.
+    /// </summary>
+    private async Task MoveSettledPaymentsAsync(CancellationToken cancellationToken)
     {
-        await RequireSelfServiceAsync();
-        var token = command.Kind switch
-        {
-            PaymentMethodKind.Card => await gateway.TokenizeCard(command.Card ?? throw BillingException.Invalid("card", "payment-method.card.missing", "A card method needs the card's details.")),
-            PaymentMethodKind.PayPal => await gateway.LinkPayPal(command.PayPalEmail ?? ""),
-            _ => throw BillingException.Invalid("kind", "payment-method.kind.invalid", "A stored method is a Card or PayPal; a wire transfer is chosen per payment."),
-        };
-        var method = new StoredPaymentMethod
-        {
-            Id = $"pm_{++state.State.MethodSequence}",
-            Kind = command.Kind,
-            Token = token.Token,
-            Brand = token.Brand,
-            Last4 = token.Last4,
-            ExpiryMonth = token.ExpiryMonth,
-            ExpiryYear = token.ExpiryYear,
-            PayPalEmail = command.Kind == PaymentMethodKind.PayPal ? command.PayPalEmail!.Trim() : null,
-            AddedAt = await NowAsync(),
-        };
-        state.State.Methods[method.Id] = method;
-        await state.WriteStateAsync();
-        await ScheduleAsync(method.AddedAt);
-        return method.View();
+        var s = state.State;
+        var moving = s.OpenPayments.Values.Where(p => !IsOpenPurchase(p)).ToList();
+        if (moving.Count == 0)
+            return;
+        await history.SaveAllAsync(AppId, s.OpenPayments.Values, cancellationToken);
+        foreach (var record in moving)
+            s.OpenPayments.Remove(record.Id);
+        await state.WriteStateAsync(cancellationToken);
+        LogMovedToTable(AppId, moving.Count);
     }
 
-    Task<IReadOnlyList<PaymentMethodView>> IAppPaymentsGrain.GetPaymentMethods()
-    {
-        RequireApp();
-        return Task.FromResult<IReadOnlyList<PaymentMethodView>>([.. state.State.Methods.Values.OrderBy(m => m.AddedAt).Select(m => m.View())]);
-    }
-
-    async Task IAppPaymentsGrain.RemovePaymentMethod(string paymentMethodId, string userId)
-    {
-        await RequireSelfServiceAsync();
-        var method = RequireMethod(paymentMethodId);
-        if (state.State.AutoReload.Enabled && state.State.AutoReload.PaymentMethodId == method.Id)
-            throw BillingException.Conflict("payment-method.in-use", "Auto-reload charges this method: choose another one or switch auto-reload off first.");
-        state.State.Methods.Remove(method.Id);
-        await state.WriteStateAsync();
-    }
+    /// <summary>What stays in state: a purchase awaiting its OTP or being charged. Reloads are the auto-reload grain's.</summary>
+    private static bool IsOpenPurchase(PaymentRecord p) =>
+        p.Purpose == PaymentPurpose.Purchase && p.Status is PaymentStatus.RequiresOtp or PaymentStatus.Charging;
 
     async Task<PaymentView> IAppPaymentsGrain.AddFunds(AddFunds command)
     {
         var app = RequireApp();
-        if (state.State.Payments.TryGetValue(command.PaymentId, out var earlier))
+        await ResumeChargesAsync();
+        if (await FindAsync(command.PaymentId) is { } earlier)
         {
             // A retry of the same request answers the same payment.
-            // A field the request left out was chosen by the grain the first time (ChooseMethod): only what it named must match.
-            if (earlier.AmountUsd != command.AmountUsd || (command.Method is { } asked && earlier.Method != asked)
-                || (command.PaymentMethodId is not null && earlier.MethodId != command.PaymentMethodId))
+            if (!PurchaseRules.IsSameRequest(earlier.AmountUsd, earlier.Method, earlier.MethodId, command.AmountUsd, command.Method, command.PaymentMethodId))
                 throw BillingException.Conflict("payment.id.reused", $"Payment '{command.PaymentId}' was made with other details.");
             return earlier.View(AppId);
         }
 
-        await RequireSelfServiceAsync();
+        await AppScope.RequireSelfServiceAsync(GrainFactory, app);
         if (PaymentRules.AmountProblem(command.AmountUsd, Options.MinimumPurchaseUsd, Options.MaximumPurchaseUsd) is { } problem)
             throw BillingException.Invalid("amountUsd", "payment.amount.invalid", problem);
         var now = await NowAsync();
-        AbandonExpiredOtps(now);
+        await AbandonExpiredOtpsAsync(now);
 
-        var (kind, methodId) = PaymentRules.ChooseMethod(command.Method, command.PaymentMethodId, [.. state.State.Methods.Values.Select(m => (m.Id, m.Kind))]);
+        var stored = await Vault.GetPaymentMethods();
+        var (kind, methodId) = PaymentRules.ChooseMethod(command.Method, command.PaymentMethodId, [.. stored.Select(m => (m.Id, m.Kind))]);
         var record = new PaymentRecord
         {
             Id = command.PaymentId,
@@ -127,30 +101,31 @@ public sealed partial class AppPaymentsGrain(
         };
         if (kind == PaymentMethodKind.WireTransfer)
         {
-            // M2: registered as pending with the total to transfer; it blocks nothing and credits nothing until it clears.
+            // M2: registered as pending with the total to transfer; it blocks nothing and credits nothing until it
+            // clears, so it needs no place in state: the table holds it.
             record.Status = PaymentStatus.AwaitingTransfer;
             record.MethodDisplay = "Wire transfer";
             record.WireReference = $"WIRE-{app.Id}-{command.PaymentId}";
-            state.State.Payments[record.Id] = record;
-            await state.WriteStateAsync();
+            await history.SaveAsync(AppId, record);
             metrics.Payment(nameof(PaymentMethodKind.WireTransfer), "pending");
             return record.View(AppId);
         }
 
-        var method = RequireMethod(methodId);
+        var method = await Vault.GetChargeableMethod(methodId!);
         if (state.State.InProgressPaymentId is { } busy)
             throw BillingException.Conflict("payment.in-progress", $"The previous payment ({busy}) is still in progress; finish it or wait for it first.");
 
-        record.MethodId = method.Id;
-        record.MethodDisplay = method.Display;
+        record.MethodId = method.PaymentMethodId;
+        record.MethodDisplay = method.Summary.Display;
         state.State.InProgressPaymentId = record.Id;
-        state.State.Payments[record.Id] = record;
-        if (method.Kind == PaymentMethodKind.Card)
+        state.State.OpenPayments[record.Id] = record;
+        if (kind == PaymentMethodKind.Card)
         {
             // M1: a card payment is verified by a one-time password before it is charged.
             record.Status = PaymentStatus.RequiresOtp;
             record.OtpDeadline = now + Options.OtpTimeout;
             await state.WriteStateAsync();
+            await history.SaveAsync(AppId, record);
             metrics.Payment(record.Method.ToString(), "requires_otp");
             await ScheduleAsync(now);
             return record.View(AppId);
@@ -158,53 +133,64 @@ public sealed partial class AppPaymentsGrain(
 
         record.Status = PaymentStatus.Charging;
         await state.WriteStateAsync();
-        await ChargeAsync(record);
+        await history.SaveAsync(AppId, record);
+        await ChargeAsync(record, method);
         return record.View(AppId);
     }
 
     async Task<PaymentView> IAppPaymentsGrain.ConfirmOtp(string paymentId, string code)
     {
         RequireApp();
-        var record = RequirePayment(paymentId);
+        await ResumeChargesAsync();
+        var record = await RequirePaymentAsync(paymentId);
         if (record.Status is PaymentStatus.Succeeded or PaymentStatus.Failed)
             return record.View(AppId);
-        if (record.Status == PaymentStatus.Charging)
+        if (record.Status == PaymentStatus.Charging && state.State.OpenPayments.ContainsKey(record.Id))
         {
-            await ChargeAsync(record);
+            // Its resume above failed: try once more, in this caller's turn, so that the caller sees why.
+            await ChargeAsync(record, await Vault.FindChargeableMethod(record.MethodId ?? ""));
             return record.View(AppId);
         }
 
-        if (record.Status != PaymentStatus.RequiresOtp)
+        if (record.Status != PaymentStatus.RequiresOtp || !state.State.OpenPayments.ContainsKey(record.Id))
             throw BillingException.Conflict("payment.otp.not-expected", $"Payment '{paymentId}' is {record.Status}: it takes no OTP.");
         var now = await NowAsync();
-        if (AbandonExpiredOtps(now))
-        {
-            await state.WriteStateAsync();
+        if (await AbandonExpiredOtpsAsync(now))
             throw BillingException.Conflict("payment.otp.expired", "The time for the OTP ran out; the payment was abandoned.");
-        }
 
-        var method = RequireMethod(record.MethodId);
+        var method = await Vault.GetChargeableMethod(record.MethodId!);
         if (!await gateway.VerifyOtp(method.Token, record.Id, code ?? ""))
         {
             Fail(record, "otp_failed", now);
-            await state.WriteStateAsync();
+            await SettleAsync(record);
             return record.View(AppId);
         }
 
         record.Status = PaymentStatus.Charging;
         await state.WriteStateAsync();
-        await ChargeAsync(record);
+        await history.SaveAsync(AppId, record);
+        await ChargeAsync(record, method);
         return record.View(AppId);
     }
 
     async Task<PaymentView> IAppPaymentsGrain.ClearWireTransfer(string paymentId, decimal amountUsd, string clearedBy)
     {
         RequireApp();
-        var record = RequirePayment(paymentId);
+        var record = await RequirePaymentAsync(paymentId);
         if (record.Method != PaymentMethodKind.WireTransfer)
             throw BillingException.Invalid("paymentId", "payment.not-a-wire", $"Payment '{paymentId}' is not a wire transfer.");
         if (record.Status == PaymentStatus.Succeeded)
+        {
+            // A clearing interrupted between its table write and its state write left the purchase uncounted (A1).
+            if (state.State.CompletedPurchases == 0)
+            {
+                state.State.CompletedPurchases = 1;
+                await state.WriteStateAsync();
+            }
+
             return record.View(AppId);
+        }
+
         if (amountUsd != record.AmountUsd)
             throw BillingException.Invalid("amountUsd", "wire.amount.mismatch", $"The transfer of ${amountUsd} does not match the order's ${record.AmountUsd}.");
         record.ChargeId = $"wire:{clearedBy}";
@@ -212,92 +198,54 @@ public sealed partial class AppPaymentsGrain(
         return record.View(AppId);
     }
 
-    Task<PaymentView?> IAppPaymentsGrain.GetPayment(string paymentId)
+    async Task<PaymentView?> IAppPaymentsGrain.GetPayment(string paymentId)
     {
         RequireApp();
-        return Task.FromResult(state.State.Payments.TryGetValue(paymentId, out var p) ? p.View(AppId) : null);
+        await ResumeChargesAsync();
+        return (await FindAsync(paymentId))?.View(AppId);
     }
 
-    Task<IReadOnlyList<PaymentView>> IAppPaymentsGrain.GetPayments()
+    async Task<IReadOnlyList<PaymentView>> IAppPaymentsGrain.GetPayments()
     {
         RequireApp();
-        return Task.FromResult<IReadOnlyList<PaymentView>>([.. state.State.Payments.Values.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id, StringComparer.Ordinal).Select(p => p.View(AppId))]);
-    }
-
-    async Task<AutoReloadView> IAppPaymentsGrain.ConfigureAutoReload(AutoReloadSettings settings, string userId)
-    {
-        // W4: switching it off stays possible, so that an Enterprise workspace can stop what its contract now covers.
-        if (settings.Enabled)
-            await RequireSelfServiceAsync();
-        else
-            RequireApp();
-        var s = state.State;
-        if (settings.Enabled)
+        await ResumeChargesAsync();
+        var all = new List<PaymentView>();
+        string? continuation = null;
+        do
         {
-            if (s.CompletedPurchases == 0)
-                throw BillingException.Conflict("auto-reload.no-purchase", "Auto-reload can be switched on only after a completed purchase (A1).");
-            if (settings.AmountUsd is not { } amount || PaymentRules.AmountProblem(amount, Options.MinimumReloadUsd, Options.MaximumPurchaseUsd) is not null)
-                throw BillingException.Invalid("amountUsd", "auto-reload.amount.invalid", $"The reload amount is ${Options.MinimumReloadUsd:0.00} to ${Options.MaximumPurchaseUsd:0.00}, in cents.");
-            if (settings.MinimumBalanceUsd is not { } minimum || minimum < 0m || minimum > Options.MaximumPurchaseUsd || decimal.Round(minimum, 2) != minimum)
-                throw BillingException.Invalid("minimumBalanceUsd", "auto-reload.minimum.invalid", "The minimum credit to maintain is 0 or more, in cents.");
-            var method = RequireMethod(settings.PaymentMethodId);
-            if (method.Kind == PaymentMethodKind.WireTransfer)
-                throw BillingException.Invalid("paymentMethodId", "auto-reload.method.invalid", "Auto-reload charges a card or PayPal, never a wire transfer.");
+            var page = await PageAsync(PaymentHistory.MaxPage, continuation);
+            all.AddRange(page.Payments);
+            continuation = page.Continuation;
         }
-
-        var next = settings.Enabled ? settings : new AutoReloadSettings(false, s.AutoReload.AmountUsd, s.AutoReload.MinimumBalanceUsd, s.AutoReload.PaymentMethodId);
-        if (next == s.AutoReload)
-            return AutoReloadView();
-        s.AutoReload = next;
-        s.ReloadFailedAttempts = 0;
-        s.ReloadNextRetryAt = null;
-        s.ReloadLastFailure = null;
-        s.AutoReloadVersion++;
-        await state.WriteStateAsync();
-        await WatchAsync();
-
-        // A4: enabled and disabled each have their email.
-        var app = RequireApp();
-        await events.Publish(new AutoReloadChanged
-        {
-            EventId = $"auto-reload:{AppId}:{s.AutoReloadVersion}",
-            WorkspaceId = app.WorkspaceId,
-            OccurredAt = await NowAsync(),
-            AppId = AppId,
-            AppName = app.Name,
-            AutoReload = Summary(),
-            PaymentMethod = next.PaymentMethodId is { } id && s.Methods.TryGetValue(id, out var m) ? m.Summary : null,
-        });
-        if (next.Enabled)
-            await CheckBalanceAsync();
-        return AutoReloadView();
+        while (continuation is not null);
+        return all;
     }
 
-    Task<AutoReloadView> IAppPaymentsGrain.GetAutoReload()
+    async Task<PaymentPage> IAppPaymentsGrain.ListPayments(int limit, string? continuation)
     {
         RequireApp();
-        return Task.FromResult(AutoReloadView());
+        if (limit is < 1 or > PaymentHistory.MaxPage)
+            throw BillingException.Invalid("limit", "payments.limit.invalid", $"A page holds 1 to {PaymentHistory.MaxPage} payments.");
+        return await PageAsync(limit, continuation);
     }
 
-    async Task IAppPaymentsGrain.PaidBalanceLow()
+    /// <summary>A page from the table; an open payment's state here is the newer one (its row is written just after).</summary>
+    private async Task<PaymentPage> PageAsync(int limit, string? continuation)
     {
-        if (_app is null)
-            return;
-        await CheckBalanceAsync();
+        var (records, next) = await history.PageAsync(AppId, limit, continuation);
+        return new PaymentPage([.. records.Select(r => (state.State.OpenPayments.GetValueOrDefault(r.Id) ?? r).View(AppId))], next);
     }
 
-    Task<ChargeableMethod> IAppPaymentsGrain.GetChargeableMethod(string paymentMethodId)
-    {
-        RequireApp();
-        var method = RequireMethod(paymentMethodId);
-        return Task.FromResult(new ChargeableMethod(method.Id, method.Token, method.Summary));
-    }
+    Task<bool> IAppPaymentsGrain.HasCompletedPurchase() => Task.FromResult(state.State.CompletedPurchases > 0);
+
+    Task IAppPaymentsGrain.PaidBalanceLow() => _app is null ? Task.CompletedTask : AutoReload.PaidBalanceLow();
+
+    Task<ChargeableMethod> IAppPaymentsGrain.GetChargeableMethod(string paymentMethodId) => Vault.GetChargeableMethod(paymentMethodId);
 
     async Task IAppPaymentsGrain.RunDue()
     {
-        if (_app is null)
-            return;
-        await RunDueAsync();
+        if (_app is not null)
+            await RunDueAsync();
     }
 
     async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
@@ -307,83 +255,46 @@ public sealed partial class AppPaymentsGrain(
             await RunDueAsync();
     }
 
+    Task<LegacyVault> IAppPaymentsMigration.TakeVault() => Task.FromResult(state.State.TakeVault());
+
+    async Task IAppPaymentsMigration.VaultTaken()
+    {
+        if (state.State.LegacyMethods.Count == 0 && state.State.LegacyMethodSequence == 0)
+            return;
+        state.State.ForgetVault();
+        await state.WriteStateAsync();
+    }
+
+    Task<LegacyAutoReload?> IAppPaymentsMigration.TakeAutoReload() => Task.FromResult(state.State.TakeAutoReload());
+
+    async Task IAppPaymentsMigration.AutoReloadTaken()
+    {
+        if (state.State.LegacyAutoReload is null)
+            return;
+        state.State.ForgetAutoReload();
+        await state.WriteStateAsync();
+    }
+
     private async Task RunDueAsync()
     {
         var now = await NowAsync();
-        if (AbandonExpiredOtps(now))
-            await state.WriteStateAsync();
+        await AbandonExpiredOtpsAsync(now);
         await ResumeChargesAsync();
-        if (state.State.ReloadNextRetryAt is { } retryAt && now >= retryAt)
-            await CheckBalanceAsync();
-        await SendCardExpiryNoticesAsync(now);
+        if (state.State.HoldsLegacyParts)
+        {
+            // An old state's methods and auto-reload have due dates of their own (card notices, reload retries): waking
+            // their grains makes them take their part over and arm their own reminders.
+            await Vault.RunDue();
+            await AutoReload.RunDue();
+        }
+
         await ScheduleAsync(now);
     }
 
-    /// <summary>
-    /// A2, A3, A5: reads the paid balance and decides: one reload when it is below the minimum (and none is in flight
-    /// or waiting for its retry time), and the low-balance alert once per crossing when auto-reload is off or failing.
-    /// </summary>
-    private async Task CheckBalanceAsync()
-    {
-        var s = state.State;
-        var balance = (await Wallet.GetBalance()).PaidUsd;
-        var now = await NowAsync();
-        if (balance > Options.LowBalanceLimitUsd && s.LowBalanceAlerted)
-        {
-            s.LowBalanceAlerted = false;
-            await state.WriteStateAsync();
-        }
-
-        var settings = s.AutoReload;
-        var retryWaiting = s.ReloadFailedAttempts > 0 && (s.ReloadNextRetryAt is not { } retryAt || now < retryAt);
-        if (settings.Enabled && s.ReloadInFlight is null && !retryWaiting && AutoReloadRules.ReloadDue(balance, settings.MinimumBalanceUsd!.Value)
-            && await WorkspaceTypeAsync() != WorkspaceType.Enterprise && s.Methods.TryGetValue(settings.PaymentMethodId!, out var method))
-        {
-            var record = new PaymentRecord
-            {
-                Id = $"reload-{++s.ReloadSequence}",
-                Purpose = PaymentPurpose.AutoReload,
-                Method = method.Kind,
-                MethodId = method.Id,
-                MethodDisplay = method.Display,
-                AmountUsd = settings.AmountUsd!.Value,
-                Status = PaymentStatus.Charging,
-                CreatedAt = now,
-            };
-            s.Payments[record.Id] = record;
-            s.ReloadInFlight = record.Id;
-            await state.WriteStateAsync();
-            await ChargeAsync(record);
-            balance = (await Wallet.GetBalance()).PaidUsd;
-        }
-
-        var healthy = s.AutoReload.Enabled && s.ReloadFailedAttempts == 0;
-        if (AutoReloadRules.LowBalanceAlertDue(balance, Options.LowBalanceLimitUsd, healthy, s.LowBalanceAlerted))
-        {
-            s.LowBalanceAlerted = true;
-            s.LowBalanceCrossings++;
-            await state.WriteStateAsync();
-            var app = RequireApp();
-            await events.Publish(new LowBalanceReached
-            {
-                EventId = $"low-balance:{AppId}:{s.LowBalanceCrossings}",
-                WorkspaceId = app.WorkspaceId,
-                OccurredAt = now,
-                AppId = AppId,
-                AppName = app.Name,
-                BalanceUsd = balance,
-                LimitUsd = Options.LowBalanceLimitUsd,
-            });
-        }
-    }
-
     /// <summary>Charges a payment persisted as Charging, with its id as the gateway's idempotency key, and records the outcome.</summary>
-    private async Task ChargeAsync(PaymentRecord record)
+    private async Task ChargeAsync(PaymentRecord record, ChargeableMethod? method)
     {
-        var method = state.State.Methods.GetValueOrDefault(record.MethodId ?? "");
-        var result = method is null
-            ? new ChargeResult(ChargeOutcome.Declined, null, "The payment method was removed.")
-            : await gateway.Charge($"{AppId}:{record.Id}", method.Token, record.AmountUsd, $"{record.Purpose} of app {AppId}");
+        var result = await saga.ChargeAsync(AppId, record, method);
         if (result.Succeeded)
         {
             record.ChargeId = result.ChargeId;
@@ -391,184 +302,80 @@ public sealed partial class AppPaymentsGrain(
             return;
         }
 
-        var now = await NowAsync();
-        Fail(record, result.Outcome.ToString(), now);
-        if (record.Purpose == PaymentPurpose.AutoReload)
-        {
-            var s = state.State;
-            s.ReloadFailedAttempts++;
-            s.ReloadLastFailure = result.Message ?? result.Outcome.ToString();
-            s.ReloadNextRetryAt = AutoReloadRules.NextRetryAt(now, s.ReloadFailedAttempts, Options.ReloadRetrySchedule);
-            metrics.Reload("failed");
-            LogReloadFailed(AppId, record.Id, record.Method, record.AmountUsd, s.ReloadFailedAttempts, s.ReloadNextRetryAt, s.ReloadLastFailure);
-        }
-
-        await state.WriteStateAsync();
-        if (record.Purpose == PaymentPurpose.AutoReload)
-        {
-            // A3: the failure email of the method's kind; the retry is scheduled above.
-            var app = RequireApp();
-            await events.Publish(new AutoReloadFailed
-            {
-                EventId = $"reload-failed:{AppId}:{record.Id}",
-                WorkspaceId = app.WorkspaceId,
-                OccurredAt = now,
-                AppId = AppId,
-                AppName = app.Name,
-                PaymentMethod = new PaymentMethodSummary(record.Method, record.MethodDisplay),
-                AmountUsd = record.AmountUsd,
-                AttemptedAt = now,
-                Plan = app.Plan.ToString(),
-                FailureReason = result.Message ?? result.Outcome.ToString(),
-            });
-            await ScheduleAsync(now);
-        }
+        Fail(record, result.Outcome.ToString(), await NowAsync());
+        await SettleAsync(record);
     }
 
-    /// <summary>The money arrived: credit, invoice, events, then the payment is done. Every step is idempotent on the payment id.</summary>
+    /// <summary>The money arrived: credit, invoice, event (each idempotent on the payment id), then the payment is done.</summary>
     private async Task CompleteAsync(PaymentRecord record)
     {
-        var app = RequireApp();
-        var s = state.State;
-        var reload = record.Purpose == PaymentPurpose.AutoReload;
-        var credit = await Wallet.CreditPayment($"{AppId}:{record.Id}", reload ? LedgerEntryKind.Reload : LedgerEntryKind.Purchase, record.AmountUsd, record.ChargeId ?? record.Id);
-        var now = await NowAsync();
-        var item = reload ? "Auto-reload of paid credits" : "Paid credits";
-        var invoice = await GrainFactory.GetGrain<IInvoiceSequenceGrain>(0).Issue(new InvoiceDraft(
-            $"payment:{AppId}:{record.Id}", app.WorkspaceId, AppId, app.Name,
-            reload ? InvoiceSubject.AutoReload : InvoiceSubject.CreditPurchase, $"{app.Plan} plan", record.AmountUsd,
-            [new InvoiceLine(item, 1, record.AmountUsd, record.AmountUsd)], record.MethodDisplay, now));
-
-        // Before the final write: after a crash the event is raised again under the same id, which E2 makes harmless.
-        await events.Publish(new CreditsPurchased
-        {
-            EventId = $"purchase:{AppId}:{record.Id}",
-            WorkspaceId = app.WorkspaceId,
-            OccurredAt = now,
-            AppId = AppId,
-            AppName = app.Name,
-            IsAutoReload = reload,
-            PurchasedByUserId = record.UserId,
-            PreviousBalanceUsd = credit.PreviousBalanceUsd,
-            OrderAmountUsd = record.AmountUsd,
-            CurrentBalanceUsd = credit.BalanceUsd,
-            AutoReload = Summary(),
-            PaymentMethod = new PaymentMethodSummary(record.Method, record.MethodDisplay),
-        });
-
-        record.Status = PaymentStatus.Succeeded;
-        record.InvoiceNumber = invoice.Number;
-        record.CompletedAt = now;
-        if (s.InProgressPaymentId == record.Id)
-            s.InProgressPaymentId = null;
-        if (reload)
-        {
-            s.ReloadInFlight = null;
-            s.ReloadFailedAttempts = 0;
-            s.ReloadNextRetryAt = null;
-            s.ReloadLastFailure = null;
-            s.CompletedReloads++;
-        }
-        else
-        {
-            s.CompletedPurchases++;
-        }
-
-        if (credit.BalanceUsd > Options.LowBalanceLimitUsd)
-            s.LowBalanceAlerted = false;
-        await state.WriteStateAsync();
-        metrics.Payment(record.Method.ToString(), "succeeded");
-        if (reload)
-            metrics.Reload("succeeded");
-        await WatchAsync();
+        var credit = await saga.CompleteAsync(RequireApp(), record, await AutoReload.GetSummary(), await NowAsync());
+        state.State.CompletedPurchases++;
+        await SettleAsync(record);
+        // A5: a purchase that lifts the balance above the low-balance limit re-arms the alert for the next crossing, and
+        // the wallet watches the balance from the first purchase on.
+        await AutoReload.PurchaseCompleted(credit.BalanceUsd);
     }
 
     private void Fail(PaymentRecord record, string reason, DateTimeOffset now)
     {
-        metrics.Payment(record.Method.ToString(), "failed");
         LogPaymentFailed(AppId, record.Id, record.Purpose, record.Method, record.AmountUsd, reason);
-        record.Status = PaymentStatus.Failed;
-        record.FailureReason = reason;
-        record.CompletedAt = now;
-        if (state.State.InProgressPaymentId == record.Id)
-            state.State.InProgressPaymentId = null;
-        if (state.State.ReloadInFlight == record.Id)
-            state.State.ReloadInFlight = null;
+        saga.Fail(record, reason, now);
     }
 
+    /// <summary>
+    /// A payment reached its end: its row first, then it leaves the state. A crash between the two leaves it open
+    /// here, and the next turn runs the same idempotent steps again.
+    /// </summary>
+    private async Task SettleAsync(PaymentRecord record)
+    {
+        await history.SaveAsync(AppId, record);
+        var s = state.State;
+        s.OpenPayments.Remove(record.Id);
+        if (s.InProgressPaymentId == record.Id)
+            s.InProgressPaymentId = null;
+        await state.WriteStateAsync();
+    }
+
+    /// <summary>Finishes charges a crash interrupted, under the same keys (the gateway and the wallet replay).</summary>
     private async Task ResumeChargesAsync()
     {
-        foreach (var record in state.State.Payments.Values.Where(p => p.Status == PaymentStatus.Charging).ToList())
-            await ChargeAsync(record);
+        foreach (var record in state.State.OpenPayments.Values.Where(p => p.Status == PaymentStatus.Charging).ToList())
+        {
+            try
+            {
+                await ChargeAsync(record, await Vault.FindChargeableMethod(record.MethodId ?? ""));
+            }
+            catch (Exception e) when (e is not BillingException)
+            {
+                LogResumeFailed(e, AppId);
+            }
+        }
     }
 
-    /// <summary>M1: a card payment whose OTP never came stops blocking others. True when something changed.</summary>
-    private bool AbandonExpiredOtps(DateTimeOffset now)
+    /// <summary>M1: a card payment whose OTP never came stops blocking others. True when one was abandoned.</summary>
+    private async Task<bool> AbandonExpiredOtpsAsync(DateTimeOffset now)
     {
-        var changed = false;
-        foreach (var record in state.State.Payments.Values.Where(p => p.Status == PaymentStatus.RequiresOtp && p.OtpDeadline <= now))
+        var expired = state.State.OpenPayments.Values.Where(p => p.Status == PaymentStatus.RequiresOtp && p.OtpDeadline <= now).ToList();
+        foreach (var record in expired)
         {
             record.Status = PaymentStatus.Abandoned;
             record.FailureReason = "otp_timeout";
-            metrics.Payment(record.Method.ToString(), "abandoned");
             record.CompletedAt = now;
-            if (state.State.InProgressPaymentId == record.Id)
-                state.State.InProgressPaymentId = null;
-            changed = true;
+            metrics.Payment(record.Method.ToString(), "abandoned");
+            await SettleAsync(record);
         }
 
-        return changed;
-    }
-
-    /// <summary>M3: the notice 30 days before a stored card expires and the one when it has, each once per card.</summary>
-    private async Task SendCardExpiryNoticesAsync(DateTimeOffset now)
-    {
-        var app = RequireApp();
-        foreach (var card in state.State.Methods.Values.Where(m => m.Kind == PaymentMethodKind.Card && m.ExpiryMonth is not null).ToList())
-        {
-            var month = card.ExpiryMonth!.Value;
-            var year = card.ExpiryYear!.Value;
-            bool expired;
-            if (!card.ExpiredNoticeSent && now >= PaymentRules.ExpiresAt(month, year))
-                expired = true;
-            else if (!card.ExpiringNoticeSent && !card.ExpiredNoticeSent && now >= PaymentRules.ExpiryNoticeAt(month, year))
-                expired = false;
-            else
-                continue;
-
-            await events.Publish(new PaymentMethodExpiry
-            {
-                EventId = $"{(expired ? "card-expired" : "card-expiring")}:{AppId}:{card.Id}",
-                WorkspaceId = app.WorkspaceId,
-                OccurredAt = now,
-                AppId = AppId,
-                AppName = app.Name,
-                OwnerUserId = app.OwnerUserId,
-                PaymentMethod = card.Summary,
-                ExpiresOn = DateOnly.FromDateTime(PaymentRules.ExpiresAt(month, year).UtcDateTime.AddDays(-1)),
-                HasExpired = expired,
-            });
-            card.ExpiringNoticeSent = true;
-            card.ExpiredNoticeSent |= expired;
-            await state.WriteStateAsync();
-            // The method id and expiry only: never a card number (only the last 4 are kept, and not logged either).
-            LogCardExpiryNotice(AppId, card.Id, expired ? "expired" : "expiring", month, year);
-        }
+        return expired.Count > 0;
     }
 
     /// <summary>Arms the reminder for the earliest thing due (a tick only wakes the grain), or removes it when nothing is.</summary>
     private async Task ScheduleAsync(DateTimeOffset now)
     {
         var s = state.State;
-        var due = new List<DateTimeOffset>();
-        due.AddRange(s.Payments.Values.Where(p => p.Status == PaymentStatus.RequiresOtp && p.OtpDeadline is not null).Select(p => p.OtpDeadline!.Value));
-        if (s.Payments.Values.Any(p => p.Status == PaymentStatus.Charging))
+        var due = s.OpenPayments.Values.Where(p => p.Status == PaymentStatus.RequiresOtp && p.OtpDeadline is not null).Select(p => p.OtpDeadline!.Value).ToList();
+        if (s.OpenPayments.Values.Any(p => p.Status == PaymentStatus.Charging) || s.HoldsLegacyParts)
             due.Add(now);
-        if (s.ReloadNextRetryAt is { } retry)
-            due.Add(retry);
-        foreach (var card in s.Methods.Values.Where(m => m.Kind == PaymentMethodKind.Card && m.ExpiryMonth is not null && !m.ExpiredNoticeSent))
-            due.Add(card.ExpiringNoticeSent ? PaymentRules.ExpiresAt(card.ExpiryMonth!.Value, card.ExpiryYear!.Value) : PaymentRules.ExpiryNoticeAt(card.ExpiryMonth!.Value, card.ExpiryYear!.Value));
-
         if (due.Count == 0)
         {
             if (await this.GetReminder(DueReminder) is { } reminder)
@@ -580,69 +387,23 @@ public sealed partial class AppPaymentsGrain(
         await this.RegisterOrUpdateReminder(DueReminder, wait > TimeSpan.FromMinutes(1) ? wait : TimeSpan.FromMinutes(1), TimeSpan.FromHours(1));
     }
 
-    /// <summary>Tells the wallet the balance to watch: the reload minimum when auto-reload is on, else the low-balance limit.</summary>
-    private async Task WatchAsync()
-    {
-        var s = state.State;
-        var limit = AutoReloadRules.WatchLimit(s.AutoReload.Enabled, s.AutoReload.MinimumBalanceUsd ?? 0m, Options.LowBalanceLimitUsd);
-        if (s.WatchedLimitUsd == limit)
-            return;
-        await Wallet.WatchPaidBalance(limit);
-        s.WatchedLimitUsd = limit;
-        await state.WriteStateAsync();
-    }
+    /// <summary>An open payment from state, else any payment from the table.</summary>
+    private async Task<PaymentRecord?> FindAsync(string paymentId) =>
+        state.State.OpenPayments.GetValueOrDefault(paymentId) ?? await history.GetAsync(AppId, paymentId);
 
-    private AutoReloadSummary Summary()
-    {
-        var a = state.State.AutoReload;
-        return new AutoReloadSummary(a.Enabled, a.AmountUsd, a.MinimumBalanceUsd);
-    }
-
-    private AutoReloadView AutoReloadView()
-    {
-        var s = state.State;
-        return new AutoReloadView(s.AutoReload, s.ReloadInFlight, s.ReloadFailedAttempts, s.ReloadNextRetryAt, s.ReloadLastFailure, s.CompletedReloads);
-    }
-
-    /// <summary>W4: Enterprise workspaces are billed by contract: no funds, reloads or method changes of their own.</summary>
-    private async Task RequireSelfServiceAsync()
-    {
-        RequireApp();
-        if (await WorkspaceTypeAsync() == WorkspaceType.Enterprise)
-            throw BillingException.Forbidden("workspace.enterprise.contract-billed", "This is an Enterprise workspace: its contract bills it, so funds, reloads and payment methods are managed by support (W4).");
-    }
-
-    private async Task<WorkspaceType> WorkspaceTypeAsync()
-    {
-        var app = RequireApp();
-        var workspace = await GrainFactory.GetGrain<IWorkspaceGrain>(app.WorkspaceId).GetForMember(app.OwnerUserId);
-        return workspace?.Type ?? WorkspaceType.Standard;
-    }
+    private async Task<PaymentRecord> RequirePaymentAsync(string paymentId) =>
+        await FindAsync(paymentId) ?? throw BillingException.NotFound("payment.not-found", $"Payment '{paymentId}' was not found.");
 
     private async Task<DateTimeOffset> NowAsync() => await time.NowAsync(RequireApp().WorkspaceId);
 
-    private AppView RequireApp() =>
-        _app ?? throw BillingException.NotFound("app.not-found", $"App '{AppId}' was not found.");
+    private AppView RequireApp() => AppScope.Require(_app, AppId);
 
-    private StoredPaymentMethod RequireMethod(string? paymentMethodId) =>
-        paymentMethodId is not null && state.State.Methods.TryGetValue(paymentMethodId, out var method)
-            ? method
-            : throw BillingException.Invalid("paymentMethodId", "payment-method.not-found", $"App '{AppId}' has no payment method '{paymentMethodId}'.");
-
-    private PaymentRecord RequirePayment(string paymentId) =>
-        state.State.Payments.TryGetValue(paymentId, out var record)
-            ? record
-            : throw BillingException.NotFound("payment.not-found", $"Payment '{paymentId}' was not found.");
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Payments of app {AppId}: finishing an interrupted charge failed; the next tick retries it")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "AppPaymentsGrain {AppId}: finishing an interrupted charge failed; the next turn or tick retries it")]
     private partial void LogResumeFailed(Exception exception, string appId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "AppPaymentsGrain {AppId}: payment {PaymentId} ({Purpose}, {Method}, {AmountUsd} USD) failed: {Reason}")]
     private partial void LogPaymentFailed(string appId, string paymentId, PaymentPurpose purpose, PaymentMethodKind method, decimal amountUsd, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "AppPaymentsGrain {AppId}: auto-reload {PaymentId} ({Method}, {AmountUsd} USD) failed, attempt {Attempt}; next attempt at {NextAttemptAt}: {Reason}")]
-    private partial void LogReloadFailed(string appId, string paymentId, PaymentMethodKind method, decimal amountUsd, int attempt, DateTimeOffset? nextAttemptAt, string? reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "AppPaymentsGrain {AppId}: card {PaymentMethodId} {Notice} notice sent (expires end of {ExpiryMonth}/{ExpiryYear})")]
-    private partial void LogCardExpiryNotice(string appId, string paymentMethodId, string notice, int expiryMonth, int expiryYear);
+    [LoggerMessage(Level = LogLevel.Information, Message = "AppPaymentsGrain {AppId}: {Count} payment(s) of the state before the payments table moved to it")]
+    private partial void LogMovedToTable(string appId, int count);
 }

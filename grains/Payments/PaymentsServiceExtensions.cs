@@ -1,10 +1,11 @@
 using Billing.Invoices;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Billing.Payments;
 
-public static class PaymentsServiceExtensions
+public static partial class PaymentsServiceExtensions
 {
     /// <summary>
     /// Money-in for a billing silo: the payment-gateway port (the implementation named by <c>Payments:Gateway</c>;
@@ -17,6 +18,12 @@ public static class PaymentsServiceExtensions
         services.AddSingleton<IValidateOptions<PaymentsOptions>, PaymentsOptionsValidator>();
         services.AddSingleton<PaymentTables>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PaymentTables>());
+        services.AddSingleton<PaymentHistory>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PaymentHistory>());
+        services.AddSingleton<PaymentSaga>();
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, RetentionStartup>();
         services.AddKeyedSingleton<IPaymentGateway, SandboxGateway>(PaymentsOptions.SandboxGateway);
         services.AddSingleton(sp =>
         {
@@ -25,6 +32,34 @@ public static class PaymentsServiceExtensions
         });
         services.AddSingleton<WorkspaceTime>();
         return services;
+    }
+
+    /// <summary>Names every wrong Retention setting, so a misconfigured silo refuses to start with a useful message.</summary>
+    private sealed class RetentionOptionsValidator : IValidateOptions<RetentionOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RetentionOptions options) =>
+            options.Problems().ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+    }
+
+    /// <summary>Arms the retention sweep's reminder once the silo is active (a no-op when it is armed already).</summary>
+    private sealed partial class RetentionStartup(IGrainFactory grains, ILogger<RetentionStartup> logger) : ILifecycleParticipant<ISiloLifecycle>
+    {
+        public void Participate(ISiloLifecycle lifecycle) =>
+            lifecycle.Subscribe(nameof(RetentionStartup), ServiceLifecycleStage.Active, async _ =>
+            {
+                try
+                {
+                    await grains.GetGrain<IRetentionGrain>(0).Start();
+                }
+                catch (Exception e) when (e is OrleansException or TimeoutException or Azure.RequestFailedException)
+                {
+                    // Another silo arms it too, and the next start tries again: a silo does not refuse to run for it.
+                    LogStartFailed(e);
+                }
+            });
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "The retention sweep's reminder could not be armed at start-up; another silo or the next start arms it")]
+        private partial void LogStartFailed(Exception exception);
     }
 
     /// <summary>Names every wrong Payments setting, so a misconfigured silo refuses to start with a useful message.</summary>

@@ -44,10 +44,12 @@ public sealed class TestClockGrain(
         await state.WriteStateAsync();
         // The workspace's free credits first (C2): their expiry changes what the apps can spend, not the reverse.
         await GrainFactory.GetGrain<IFreeCreditPoolGrain>(workspaceId).RunDue();
-        // Then payments (a card expiring, a reload retry), then the subscriptions that may charge those methods.
+        // Then payments (an abandoned OTP, a reload retry, a card expiring), then the subscriptions that may charge those methods.
         foreach (var appId in appIds)
         {
             await GrainFactory.GetGrain<IAppPaymentsGrain>(appId).RunDue();
+            await GrainFactory.GetGrain<IAutoReloadGrain>(appId).RunDue();
+            await GrainFactory.GetGrain<IPaymentMethodsGrain>(appId).RunDue();
             await GrainFactory.GetGrain<ISubscriptionGrain>(SubscriptionKeys.For(appId, PlanKind.Usage)).RunDue();
             await GrainFactory.GetGrain<ISubscriptionGrain>(SubscriptionKeys.For(appId, PlanKind.Support)).RunDue();
         }

@@ -17,11 +17,11 @@ public sealed class AutoReloadTests(PaymentsFixture fx) : IClassFixture<Payments
         var (_, app, owner) = await fx.NewAppAsync();
         var paypal = await fx.AddPayPalAsync(app);
 
-        var before = await Assert.ThrowsAsync<BillingException>(() => fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 50m, paypal), owner));
+        var before = await Assert.ThrowsAsync<BillingException>(() => fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 50m, paypal), owner));
         await fx.BuyAsync(app, paypal, 100m, PaymentMethodKind.PayPal);
-        var tooSmall = await Assert.ThrowsAsync<BillingException>(() => fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 99m, 50m, paypal), owner));
-        var enabled = await fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 50m, paypal), owner);
-        var disabled = await fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(false, null, null, null), owner);
+        var tooSmall = await Assert.ThrowsAsync<BillingException>(() => fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(true, 99m, 50m, paypal), owner));
+        var enabled = await fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 50m, paypal), owner);
+        var disabled = await fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(false, null, null, null), owner);
 
         Assert.Equal("auto-reload.no-purchase", before.Code);
         Assert.Equal("amountUsd", tooSmall.Field);
@@ -37,12 +37,12 @@ public sealed class AutoReloadTests(PaymentsFixture fx) : IClassFixture<Payments
         var (_, app) = await NewPaidOnlyAppAsync();
         var paypal = await fx.AddPayPalAsync(app);
         await fx.BuyAsync(app, paypal, 100m, PaymentMethodKind.PayPal);
-        await fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 99.5m, paypal), "owner");
+        await fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 99.5m, paypal), "owner");
 
         // Many concurrent sessions: several charges cross or stay below the minimum, each may notify.
         var decisions = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => fx.Client.Meter(Message(app, $"user-{i}"))));
         // Many doubled notices on top: still one reload.
-        await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => fx.Payments(app).PaidBalanceLow()));
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => fx.AutoReload(app).PaidBalanceLow()));
         var view = await WaitForReloadsAsync(app, 1);
 
         Assert.All(decisions, d => Assert.True(d.IsAllowed));
@@ -62,15 +62,15 @@ public sealed class AutoReloadTests(PaymentsFixture fx) : IClassFixture<Payments
         var good = await fx.AddPayPalAsync(app);
         var declining = await fx.AddCardAsync(app, "4000000000000002");
         await fx.BuyAsync(app, good, 100m, PaymentMethodKind.PayPal);
-        await fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 60m, declining), "owner");
+        await fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 60m, declining), "owner");
 
         // $100 → $49.80 by sessions at $0.20 (minimum 60, low-balance limit 50): one crossing of each.
         await MeterSessionsAsync(app, "user", 251);
-        await fx.Payments(app).PaidBalanceLow();
-        await fx.Payments(app).PaidBalanceLow();
-        var afterFirst = await fx.Payments(app).GetAutoReload();
+        await fx.AutoReload(app).PaidBalanceLow();
+        await fx.AutoReload(app).PaidBalanceLow();
+        var afterFirst = await fx.AutoReload(app).GetAutoReload();
         await fx.Client.GetGrain<ITestClockGrain>(ws).Advance(TimeSpan.FromMinutes(61)); // the first retry is due after an hour
-        var afterRetry = await fx.Payments(app).GetAutoReload();
+        var afterRetry = await fx.AutoReload(app).GetAutoReload();
 
         Assert.Equal((1, null), (afterFirst.FailedAttempts, afterFirst.ReloadInFlight));
         Assert.Equal(2, afterRetry.FailedAttempts);
@@ -91,11 +91,11 @@ public sealed class AutoReloadTests(PaymentsFixture fx) : IClassFixture<Payments
         await fx.BuyAsync(app, paypal, 100m, PaymentMethodKind.PayPal);
 
         await MeterSessionsAsync(app, "a", 260); // $100 → $48: crosses $50 once
-        await fx.Payments(app).PaidBalanceLow();
+        await fx.AutoReload(app).PaidBalanceLow();
         var firstCrossing = fx.EventsOf<LowBalanceReached>(app).Count;
         await fx.BuyAsync(app, paypal, 100m, PaymentMethodKind.PayPal); // back above
         await MeterSessionsAsync(app, "b", 500); // $148 → $48: crosses again
-        await fx.Payments(app).PaidBalanceLow();
+        await fx.AutoReload(app).PaidBalanceLow();
 
         Assert.Equal(1, firstCrossing);
         Assert.Equal(2, fx.EventsOf<LowBalanceReached>(app).Select(e => e.EventId).Distinct().Count());
@@ -127,7 +127,7 @@ public sealed class AutoReloadTests(PaymentsFixture fx) : IClassFixture<Payments
     {
         for (var i = 0; ; i++)
         {
-            var view = await fx.Payments(app).GetAutoReload();
+            var view = await fx.AutoReload(app).GetAutoReload();
             if ((view.CompletedReloads >= count && view.ReloadInFlight is null) || i >= 100)
                 return view;
             await Task.Delay(50, TestContext.Current.CancellationToken);

@@ -17,10 +17,10 @@ public sealed class CardSecrecyTests(PaymentsFixture fx) : IClassFixture<Payment
         foreach (var number in SandboxGateway.TestCards.Keys.Where(n => SandboxGateway.TestCards[n] != SandboxGateway.Behaviour.SlowAnswer))
         {
             var (_, app, _) = await fx.NewAppAsync();
-            var method = await fx.Payments(app).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard(number, "Ada Lovelace", 12, 2030, Cvv), null, "user-1"));
+            var method = await fx.Methods(app).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard(number, "Ada Lovelace", 12, 2030, Cvv), null, "user-1"));
             await fx.BuyAsync(app, method.Id, 120m);
             // A refused card goes through the error path (and its logs) too.
-            await Assert.ThrowsAsync<BillingException>(() => fx.Payments(app).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard(number, "", 12, 2030, Cvv), null, "user-1")));
+            await Assert.ThrowsAsync<BillingException>(() => fx.Methods(app).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard(number, "", 12, 2030, Cvv), null, "user-1")));
         }
 
         var secrets = SandboxGateway.TestCards.Keys.SelectMany(n => new[] { n, $"{n[..4]} {n[4..8]} {n[8..12]} {n[12..]}" }).ToList();

@@ -54,17 +54,17 @@ public sealed class PaymentCrashTests(AzuriteFixture azurite) : IAsyncLifetime
         var good = await _fx.AddPayPalAsync(app);
         var slow = await _fx.AddPayPalAsync(app, "slow@sandbox.paypal.test");
         await _fx.BuyAsync(app, good, 100m, PaymentMethodKind.PayPal);
-        await _fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 99.9m, slow), owner);
-        var host = await _fx.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(_fx.Payments(app));
+        await _fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 99.9m, slow), owner);
+        var host = await _fx.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(_fx.AutoReload(app));
         var victim = _fx.Cluster.Silos.Single(s => s.SiloAddress.Equals(host));
 
         // One session takes the balance to $99.80, below the minimum: the wallet tells the payments grain, which charges.
         await _fx.Client.Meter(new Billing.Metering.ChannelMessage("m-1", app, "webchat", Billing.Metering.ChannelClass.Chat, "zoe", "kore-zoe", _fx.Clock.GetUtcNow(), Billing.Metering.MessageKind.UserMessage));
         await WaitUntilChargedAsync($"{app}:reload-1");
         await _fx.Cluster.KillSiloAsync(victim);
-        var view = await SurvivingCluster.Call(() => _fx.Payments(app).GetAutoReload());
+        var view = await SurvivingCluster.Call(() => _fx.AutoReload(app).GetAutoReload());
         // Doubled notices after the crash start no second reload: the balance is back above the minimum.
-        await SurvivingCluster.Call(async () => { await _fx.Payments(app).RunDue(); return true; });
+        await SurvivingCluster.Call(async () => { await _fx.AutoReload(app).RunDue(); return true; });
 
         Assert.Equal((1, (string?)null), (view.CompletedReloads, view.ReloadInFlight));
         Assert.Equal(1, await SandboxGateway.CountChargesAsync(_fx.SandboxCharges, $"{app}:reload-"));

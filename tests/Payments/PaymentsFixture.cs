@@ -63,11 +63,15 @@ public class PaymentsFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public IAppPaymentsGrain Payments(string appId) => Client.GetGrain<IAppPaymentsGrain>(appId);
 
+    public IPaymentMethodsGrain Methods(string appId) => Client.GetGrain<IPaymentMethodsGrain>(appId);
+
+    public IAutoReloadGrain AutoReload(string appId) => Client.GetGrain<IAutoReloadGrain>(appId);
+
     public async Task<string> AddCardAsync(string appId, string number = GoodCard, int month = 12, int year = 2030) =>
-        (await Payments(appId).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard(number, "Ada Lovelace", month, year, "123"), null, "user-1"))).Id;
+        (await Methods(appId).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard(number, "Ada Lovelace", month, year, "123"), null, "user-1"))).Id;
 
     public async Task<string> AddPayPalAsync(string appId, string email = "buyer@sandbox.paypal.test") =>
-        (await Payments(appId).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, email, "user-1"))).Id;
+        (await Methods(appId).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, email, "user-1"))).Id;
 
     /// <summary>Adds funds with a stored method; a card payment is confirmed with the sandbox OTP.</summary>
     public async Task<PaymentView> BuyAsync(string appId, string methodId, decimal amountUsd, PaymentMethodKind kind = PaymentMethodKind.Card)

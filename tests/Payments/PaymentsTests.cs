@@ -54,7 +54,7 @@ public sealed class PaymentsTests(PaymentsFixture fx) : IClassFixture<PaymentsFi
         var (_, app, _) = await fx.NewAppAsync();
         await fx.AddCardAsync(app, "4242 4242 4242 4242", 7, 2031);
 
-        var method = Assert.Single(await fx.Payments(app).GetPaymentMethods());
+        var method = Assert.Single(await fx.Methods(app).GetPaymentMethods());
 
         Assert.Equal(("Visa", "4242", 7, 2031), (method.Brand, method.Last4, method.ExpiryMonth, method.ExpiryYear));
         Assert.DoesNotContain("42424242", method.Display, StringComparison.Ordinal);
@@ -249,9 +249,9 @@ public sealed class PaymentsTests(PaymentsFixture fx) : IClassFixture<PaymentsFi
         await clock.Advance(TimeSpan.FromDays(60)); // 2027-01-01: 31 days before
         var early = fx.EventsOf<PaymentMethodExpiry>(app).Count;
         await clock.Advance(TimeSpan.FromDays(2));  // 2027-01-03: within 30 days
-        await fx.Payments(app).RunDue();             // a doubled tick
+        await fx.Methods(app).RunDue();              // a doubled tick
         await clock.Advance(TimeSpan.FromDays(30)); // 2027-02-02: expired
-        await fx.Payments(app).RunDue();
+        await fx.Methods(app).RunDue();
 
         var notices = fx.EventsOf<PaymentMethodExpiry>(app);
         Assert.Equal(0, early);
@@ -271,8 +271,8 @@ public sealed class PaymentsTests(PaymentsFixture fx) : IClassFixture<PaymentsFi
 
         var addFunds = await Assert.ThrowsAsync<BillingException>(() => fx.BuyAsync(app, paypal, 100m, PaymentMethodKind.PayPal));
         var addMethod = await Assert.ThrowsAsync<BillingException>(() => fx.AddCardAsync(app));
-        var removeMethod = await Assert.ThrowsAsync<BillingException>(() => fx.Payments(app).RemovePaymentMethod(paypal, owner));
-        var reload = await Assert.ThrowsAsync<BillingException>(() => fx.Payments(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 60m, paypal), owner));
+        var removeMethod = await Assert.ThrowsAsync<BillingException>(() => fx.Methods(app).RemovePaymentMethod(paypal, owner));
+        var reload = await Assert.ThrowsAsync<BillingException>(() => fx.AutoReload(app).ConfigureAutoReload(new AutoReloadSettings(true, 100m, 60m, paypal), owner));
 
         Assert.All(new[] { addFunds, addMethod, removeMethod, reload }, e => Assert.Equal(("workspace.enterprise.contract-billed", BillingErrorKind.Forbidden), (e.Code, e.Kind)));
     }

@@ -32,7 +32,7 @@ public sealed class SiloTelemetryTests(SiloHostFixture fx) : IClassFixture<SiloH
         await fx.Client.GetGrain<IWorkspaceGrain>(workspaceId).Create(new CreateWorkspace("Acme", "owner-otlp"));
         await fx.Client.GetGrain<IAppGrain>(appId).Create(new CreateApp(workspaceId, "Support bot", Product.AutomationAi, "owner-otlp", null));
         var payments = fx.Client.GetGrain<IAppPaymentsGrain>(appId);
-        var method = await payments.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "buyer@sandbox.paypal.test", "owner-otlp"));
+        var method = await fx.Client.GetGrain<IPaymentMethodsGrain>(appId).AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "buyer@sandbox.paypal.test", "owner-otlp"));
 
         var paid = await payments.AddFunds(new AddFunds("pay_" + Guid.NewGuid().ToString("N"), 100m, PaymentMethodKind.PayPal, method.Id, "owner-otlp"));
 
