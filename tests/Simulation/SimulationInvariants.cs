@@ -169,7 +169,7 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
         var known = payments.Select(p => $"payment:{appId}:{p.Id}").ToHashSet();
         foreach (var stray in credits.Where(c => !known.Contains(c.IdempotencyKey ?? "")))
             problems.Add($"{appId}: credit {stray.Kind} {stray.AmountUsd} ({stray.IdempotencyKey}) belongs to no payment");
-        var view = await Grains.GetGrain<IAppPaymentsGrain>(appId).GetAutoReload();
+        var view = await Grains.GetGrain<IAutoReloadGrain>(appId).GetAutoReload();
         var reloads = payments.Count(p => p.Purpose == PaymentPurpose.AutoReload && p.Status == PaymentStatus.Succeeded);
         if (view.CompletedReloads != reloads)
             problems.Add($"{appId}: {view.CompletedReloads} reloads counted but {reloads} reload payments succeeded");

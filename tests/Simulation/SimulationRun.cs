@@ -119,11 +119,13 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
         await SetUp(() => Grains.GetGrain<IAppGrain>(FreeAppId).Create(new CreateApp(WorkspaceId, "Free bot", Product.AutomationAi, OwnerId, null)));
 
         var payments = Grains.GetGrain<IAppPaymentsGrain>(PaidAppId);
-        var paypal = await SetUp(() => payments.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "buyer@sandbox.paypal.test", OwnerId)));
+        var vault = Grains.GetGrain<IPaymentMethodsGrain>(PaidAppId);
+        var reload = Grains.GetGrain<IAutoReloadGrain>(PaidAppId);
+        var paypal = await SetUp(() => vault.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "buyer@sandbox.paypal.test", OwnerId)));
         var first = await SetUp(() => payments.AddFunds(new AddFunds($"pay-{_runId}-0", 100m, PaymentMethodKind.PayPal, paypal.Id, OwnerId)));
         if (first.Status != PaymentStatus.Succeeded)
             throw new InvalidOperationException($"Seed {scenario.Seed}: the first purchase, before any fault, ended {first.Status} ({first.FailureReason}).");
-        await SetUp(() => payments.ConfigureAutoReload(new AutoReloadSettings(true, 100m, 100m - scenario.ReloadMinimumBelowBalanceUsd, paypal.Id), OwnerId));
+        await SetUp(() => reload.ConfigureAutoReload(new AutoReloadSettings(true, 100m, 100m - scenario.ReloadMinimumBelowBalanceUsd, paypal.Id), OwnerId));
         if (scenario.Subscribes)
             await SetUp(() => Grains.GetGrain<ISubscriptionGrain>(SubscriptionKeys.For(PaidAppId, PlanKind.Usage))
                 .Subscribe(new SubscriptionOrder($"order-{_runId}", SubscriptionPlan.Essential, BillingPeriod.Monthly, paypal.Id, OwnerId)));
@@ -191,6 +193,8 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
     {
         var random = new Random(ActorSeed(0));
         var payments = Grains.GetGrain<IAppPaymentsGrain>(PaidAppId);
+        var vault = Grains.GetGrain<IPaymentMethodsGrain>(PaidAppId);
+        var reload = Grains.GetGrain<IAutoReloadGrain>(PaidAppId);
         var expired = false;
         for (var i = 0; i < scenario.OwnerActions; i++)
         {
@@ -204,15 +208,15 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
                 case 0:
                     // PayPal purchase; a third of the time the owner's client retries the same request.
                     var amount = 100m + random.Next(0, 3) * 50m;
-                    await Owner($"purchase {id}", async () => await payments.AddFunds(new AddFunds(id, amount, PaymentMethodKind.PayPal, await MethodOf(payments, PaymentMethodKind.PayPal), OwnerId)), retryAgain: random.Next(3) == 0);
+                    await Owner($"purchase {id}", async () => await payments.AddFunds(new AddFunds(id, amount, PaymentMethodKind.PayPal, await MethodOf(vault, PaymentMethodKind.PayPal), OwnerId)), retryAgain: random.Next(3) == 0);
                     break;
                 case 1:
                     // Card purchase: OTP, sometimes confirmed twice at once (a double click).
                     await Owner($"card purchase {id}", async () =>
                     {
-                        var methods = await payments.GetPaymentMethods();
+                        var methods = await vault.GetPaymentMethods();
                         var card = methods.FirstOrDefault(m => m.Kind == PaymentMethodKind.Card)
-                            ?? await payments.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard("4242424242424242", "Sim Owner", 12, DateTimeOffset.UtcNow.Year + 3, "123"), null, OwnerId));
+                            ?? await vault.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.Card, new NewCard("4242424242424242", "Sim Owner", 12, DateTimeOffset.UtcNow.Year + 3, "123"), null, OwnerId));
                         var payment = await payments.AddFunds(new AddFunds(id, 150m, PaymentMethodKind.Card, card.Id, OwnerId));
                         if (payment.Status == PaymentStatus.RequiresOtp)
                             await Task.WhenAll(payments.ConfirmOtp(id, "123456"), random.Next(2) == 0 ? payments.ConfirmOtp(id, "123456") : Task.FromResult(payment));
@@ -223,9 +227,9 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
                     // A purchase the sandbox declines: money must not move.
                     await Owner($"declined purchase {id}", async () =>
                     {
-                        var methods = await payments.GetPaymentMethods();
+                        var methods = await vault.GetPaymentMethods();
                         var declined = methods.FirstOrDefault(m => m.PayPalEmail == "declined@sandbox.paypal.test")
-                            ?? await payments.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "declined@sandbox.paypal.test", OwnerId));
+                            ?? await vault.AddPaymentMethod(new AddPaymentMethod(PaymentMethodKind.PayPal, null, "declined@sandbox.paypal.test", OwnerId));
                         return await payments.AddFunds(new AddFunds(id, 100m, PaymentMethodKind.PayPal, declined.Id, OwnerId));
                     });
                     break;
@@ -235,11 +239,11 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
                     {
                         var balance = await Grains.GetGrain<IAppWalletGrain>(PaidAppId).GetBalance();
                         var minimum = Math.Max(0m, decimal.Round(balance.PaidUsd - random.Next(0, 4) * 0.20m, 2));
-                        return await payments.ConfigureAutoReload(new AutoReloadSettings(true, 100m, minimum, await MethodOf(payments, PaymentMethodKind.PayPal)), OwnerId);
+                        return await reload.ConfigureAutoReload(new AutoReloadSettings(true, 100m, minimum, await MethodOf(vault, PaymentMethodKind.PayPal)), OwnerId);
                     });
                     break;
                 case 4:
-                    await Owner("auto-reload off", () => payments.ConfigureAutoReload(new AutoReloadSettings(false, null, null, null), OwnerId));
+                    await Owner("auto-reload off", () => reload.ConfigureAutoReload(new AutoReloadSettings(false, null, null, null), OwnerId));
                     break;
                 case 5:
                     // Reminder ticks doubled: every due-date grain of the workspace woken twice at once.
@@ -264,6 +268,8 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
     private IEnumerable<Task> Ticks() =>
     [
         Grains.GetGrain<IAppPaymentsGrain>(PaidAppId).RunDue(),
+        Grains.GetGrain<IPaymentMethodsGrain>(PaidAppId).RunDue(),
+        Grains.GetGrain<IAutoReloadGrain>(PaidAppId).RunDue(),
         Grains.GetGrain<ISubscriptionGrain>(SubscriptionKeys.For(PaidAppId, PlanKind.Usage)).RunDue(),
         Grains.GetGrain<IFreeCreditPoolGrain>(WorkspaceId).RunDue(),
     ];
@@ -271,8 +277,8 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
     /// <summary>Every due-date grain of the workspace woken once, as its reminder would (the settling phase uses it).</summary>
     public Task TickAllAsync() => Task.WhenAll(Ticks());
 
-    private static async Task<string> MethodOf(IAppPaymentsGrain payments, PaymentMethodKind kind) =>
-        (await payments.GetPaymentMethods()).First(m => m.Kind == kind && m.PayPalEmail != "declined@sandbox.paypal.test").Id;
+    private static async Task<string> MethodOf(IPaymentMethodsGrain vault, PaymentMethodKind kind) =>
+        (await vault.GetPaymentMethods()).First(m => m.Kind == kind && m.PayPalEmail != "declined@sandbox.paypal.test").Id;
 
     /// <summary>One owner request, retried with the same ids on a transient failure; a refusal is an answer, not a failure.</summary>
     private async Task Owner<T>(string what, Func<Task<T>> action, bool retryAgain = false, int attempts = 6)
