@@ -399,7 +399,7 @@ public sealed partial class SubscriptionGrain(
     private async Task<DateTimeOffset> NowAsync() => await time.NowAsync(RequireApp().WorkspaceId);
 
     private AppView RequireApp() =>
-        _app ?? throw BillingException.NotFound("app.not-found", $"App '{AppId}' was not found.");
+        Billing.Payments.AppScope.Require(_app, AppId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "SubscriptionGrain {SubscriptionId}: {Purpose} to {Plan} ({AmountUsd} USD) refused by the payment gateway: {Reason}")]
     private partial void LogOrderRefused(string subscriptionId, ChargePurpose purpose, SubscriptionPlan plan, decimal amountUsd, string reason);

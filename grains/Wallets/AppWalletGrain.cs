@@ -234,7 +234,7 @@ public sealed class AppWalletGrain(
     }
 
     private AppView RequireApp() =>
-        _app ?? throw BillingException.NotFound("app.not-found", $"App '{AppId}' was not found.");
+        Billing.Payments.AppScope.Require(_app, AppId);
 
     private void ThrowIfFaulted()
     {
