@@ -30,8 +30,7 @@ namespace Billing.Journal;
 /// property of at most <see cref="MaxChunkBytes"/>.
 /// </para>
 /// <para>
-/// Not yet on the metering path (docs/metering.md, "Where the path is going"): the projections filed from it and the
-/// recovery of a dead silo's journal come first.
+/// Owned by the silo's <see cref="SiloJournal"/>, which files the projections from it and recovers dead silos' journals.
 /// </para>
 /// </remarks>
 public sealed partial class MeteringJournal
@@ -65,6 +64,12 @@ public sealed partial class MeteringJournal
     }
 
     public string JournalId { get; }
+
+    /// <summary>
+    /// Told of every committed batch (its first position and entries, in order) before the batch's callers are
+    /// answered, one batch at a time: the silo's filer keeps the committed entries from here rather than reading them back.
+    /// </summary>
+    public Action<long, IReadOnlyList<ReadOnlyMemory<byte>>>? Committed { get; set; }
 
     /// <summary>Storage transactions written so far (what group commit saves is the ratio of entries to these).</summary>
     public long Commits { get; private set; }
@@ -186,6 +191,7 @@ public sealed partial class MeteringJournal
             _headETag = response.Value[^1].Headers.ETag ?? _headETag;
             _nextPosition = next;
             Commits++;
+            Committed?.Invoke(first, batch.ConvertAll(p => p.Entry));
             for (var i = 0; i < batch.Count; i++)
                 batch[i].Completion.TrySetResult(first + i);
         }
