@@ -13,17 +13,26 @@ public sealed class JournalFilingGrain(SiloJournal journal) : Grain, IJournalFil
     async Task IJournalFilingGrain.FileNow()
     {
         await journal.WhenRecoveredAsync();
-        await journal.WhenFiledAsync(journal.CommittedThrough);
+        // Everything appended before the call, the writes still in flight included, not only what has committed.
+        await journal.WhenFiledAsync(journal.AppendedThrough);
     }
 }
 
-/// <summary>Read-your-writes for the usage projections: every active silo files what it committed before the read.</summary>
+/// <summary>
+/// Read-your-writes for the projections: every active silo files what was appended to its journal before the call.
+/// </summary>
 public static class UsageFiling
 {
     /// <summary>How long a read waits for one silo; a silo that does not answer (dying) is left to recovery.</summary>
     private static readonly TimeSpan PerSilo = TimeSpan.FromSeconds(10);
 
-    public static async Task FileEverywhereAsync(IGrainFactory grains)
+    /// <summary>
+    /// Completes once every active silo has filed what its journal held when asked. Reads of usage use it leniently (a
+    /// silo that does not answer is dying, and its journal is filed by whoever recovers it); a journaled ledger book's
+    /// owner uses it strictly before it loads, since a posting left in a live silo's journal would fork its numbering.
+    /// </summary>
+    /// <param name="strict">Fail (the caller retries) rather than go on when a silo does not answer.</param>
+    public static async Task FileEverywhereAsync(IGrainFactory grains, bool strict = false)
     {
         var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true);
         await Task.WhenAll(hosts.Keys.Select(async silo =>
@@ -32,7 +41,7 @@ public static class UsageFiling
             {
                 await grains.GetGrain<IJournalFilingGrain>(silo.ToParsableString()).FileNow().WaitAsync(PerSilo);
             }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+            catch (Exception e) when (!strict && e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
             {
                 // Its journal is filed by whoever recovers it once it is declared dead.
             }

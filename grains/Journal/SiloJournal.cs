@@ -46,6 +46,7 @@ public sealed partial class SiloJournal(
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private UsageFiler _filer = null!;
+    private LedgerFiler _ledgerFiler = null!;
     private MeteringJournal? _journal;
     private long _filedThrough;
     private long _committedThrough;
@@ -96,6 +97,7 @@ public sealed partial class SiloJournal(
     {
         await tables.Journal.CreateIfNotExistsAsync(cancellationToken);
         _filer = new UsageFiler(tables.Usage, metrics, logger);
+        _ledgerFiler = new LedgerFiler(tables.Ledgers, metrics, logger);
         _journal = await MeteringJournal.CreateAsync(tables.Journal, JournalId, metrics, logger, cancellationToken);
         _journal.Committed = OnCommitted;
         _filing = FileLoopAsync();
@@ -103,7 +105,9 @@ public sealed partial class SiloJournal(
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Grains are gone by now: file the rest, then mark the journal filed so that no survivor has to.
+        // Grains are gone by now: file the rest, then mark the journal filed so that no survivor has to. A write that
+        // storage keeps refusing is abandoned when the host gives up waiting: a survivor settles it from the head row.
+        using var giveUp = cancellationToken.Register(() => _journal?.Shutdown());
         _stopping.Cancel();
         await _filing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _membershipWatch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -124,6 +128,16 @@ public sealed partial class SiloJournal(
     /// <summary>Makes <paramref name="record"/> durable in this silo's journal; the task answers its position once committed.</summary>
     public Task<long> AppendAsync(UsageRecord record) =>
         (_journal ?? throw new InvalidOperationException("The silo journal is not started.")).AppendAsync(JournalEntries.Usage(record));
+
+    /// <summary>Makes a journaled ledger book's <paramref name="posting"/> durable in this silo's journal; answers its position once committed.</summary>
+    public Task<long> AppendAsync(Billing.Ledgers.JournaledPosting posting) =>
+        (_journal ?? throw new InvalidOperationException("The silo journal is not started.")).AppendAsync(JournalEntries.Ledger(posting));
+
+    /// <summary>
+    /// The position the last entry appended so far will have once committed (entries are numbered in the order they were
+    /// appended): waiting until it is filed covers writes still in flight, not only those already committed.
+    /// </summary>
+    public long AppendedThrough => _journal?.Appended ?? 0;
 
     /// <summary>Completes once this silo's journal is filed through <paramref name="position"/> (asks for a pass now).</summary>
     public Task WhenFiledAsync(long position)
@@ -178,6 +192,8 @@ public sealed partial class SiloJournal(
             // Kept as bytes: decoding belongs to the filing pass, not to the write loop every decision waits on.
             for (var i = 0; i < entries.Count; i++)
                 _committed.Add((first + i, entries[i]));
+            if (_waiters.Count > 0)
+                _wake.Release(); // someone waits for these to be filed: no need to wait for the next interval
         }
     }
 
@@ -219,14 +235,7 @@ public sealed partial class SiloJournal(
             pass = [.. _committed];
         }
 
-        var records = new List<(long Position, UsageRecord Record)>(pass.Count);
-        foreach (var (position, entry) in pass)
-        {
-            if (JournalEntries.ReadUsage(entry) is { } record)
-                records.Add((position, record));
-        }
-
-        await _filer.FileAsync(JournalId, records, cancellationToken);
+        await FileEntriesAsync(_filer, _ledgerFiler, JournalId, pass, cancellationToken);
         var through = pass[^1].Position;
         lock (_gate)
         {
@@ -236,6 +245,22 @@ public sealed partial class SiloJournal(
         }
 
         await MeteringJournal.TrimAsync(tables.Journal, JournalId, through, cancellationToken);
+    }
+
+    /// <summary>Files journal entries into the projections: usage records into the usage partitions, postings into their ledger books.</summary>
+    private static async Task FileEntriesAsync(UsageFiler usage, LedgerFiler ledgers, string journalId, List<(long Position, ReadOnlyMemory<byte> Entry)> entries, CancellationToken cancellationToken)
+    {
+        var records = new List<(long Position, UsageRecord Record)>(entries.Count);
+        var postings = new List<Billing.Ledgers.JournaledPosting>();
+        foreach (var (position, entry) in entries)
+        {
+            if (JournalEntries.ReadUsage(entry) is { } record)
+                records.Add((position, record));
+            else if (JournalEntries.ReadLedger(entry) is { } posting)
+                postings.Add(posting);
+        }
+
+        await Task.WhenAll(ledgers.FileAsync(postings, cancellationToken), usage.FileAsync(journalId, records, cancellationToken));
     }
 
     private void CompleteWaiters()
@@ -296,29 +321,26 @@ public sealed partial class SiloJournal(
             throw new InvalidOperationException("A dead silo's metering journal could not be filed yet; retry.");
     }
 
-    /// <summary>Seals a dead silo's journal, files what it holds and marks it filed (see <see cref="RecoverJournalAsync(TableClient, UsageFiler, string, string, ILogger, CancellationToken)"/>).</summary>
+    /// <summary>Seals a dead silo's journal, files what it holds and marks it filed (see <see cref="RecoverJournalAsync(TableClient, UsageFiler, LedgerFiler, string, string, ILogger, CancellationToken)"/>).</summary>
     public Task RecoverJournalAsync(string journalId, CancellationToken cancellationToken) =>
-        RecoverJournalAsync(tables.Journal, _filer, journalId, JournalId, logger, cancellationToken);
+        RecoverJournalAsync(tables.Journal, _filer, _ledgerFiler, journalId, JournalId, logger, cancellationToken);
 
     /// <summary>
     /// Seals journal <paramref name="journalId"/> (its owner, if it still runs, can append nothing more), files every entry
     /// it holds into the projections and marks it filed. Idempotent: the filer skips what is already filed, a filed
     /// journal is left alone, and a journal never created is nothing to do.
     /// </summary>
-    public static async Task RecoverJournalAsync(TableClient journals, UsageFiler filer, string journalId, string recoveredBy, ILogger logger, CancellationToken cancellationToken)
+    public static async Task RecoverJournalAsync(TableClient journals, UsageFiler filer, LedgerFiler ledgerFiler, string journalId, string recoveredBy, ILogger logger, CancellationToken cancellationToken)
     {
         var head = await journals.GetEntityIfExistsAsync<TableEntity>(journalId, MeteringJournal.HeadRowKey, cancellationToken: cancellationToken);
         if (!head.HasValue || head.Value is not { } row || row.GetBoolean(FiledProperty) == true)
             return;
         var next = await MeteringJournal.SealAsync(journals, journalId, recoveredBy, logger, cancellationToken);
-        var entries = new List<(long Position, UsageRecord Record)>();
-        await foreach (var (position, entry) in MeteringJournal.ReadAsync(journals, journalId, 0, cancellationToken))
-        {
-            if (JournalEntries.ReadUsage(entry) is { } record)
-                entries.Add((position, record));
-        }
+        var entries = new List<(long Position, ReadOnlyMemory<byte> Entry)>();
+        await foreach (var item in MeteringJournal.ReadAsync(journals, journalId, 0, cancellationToken))
+            entries.Add(item);
 
-        await filer.FileAsync(journalId, entries, cancellationToken);
+        await FileEntriesAsync(filer, ledgerFiler, journalId, entries, cancellationToken);
         await MarkFiledAsync(journals, journalId, next, cancellationToken);
         await MeteringJournal.TrimAsync(journals, journalId, next - 1, cancellationToken);
         LogRecovered(logger, journalId, entries.Count);
@@ -332,6 +354,8 @@ public sealed partial class SiloJournal(
         _stopping.Dispose();
         _wake.Dispose();
         _filer?.Dispose();
+        _ledgerFiler?.Dispose();
+        _journal?.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Journal {JournalId}: a filing pass failed; its entries stay queued for the next")]

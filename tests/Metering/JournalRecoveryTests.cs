@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Azure.Data.Tables;
 using Billing.Journal;
+using Billing.Ledgers;
 using Billing.Metering;
 using Billing.Telemetry;
 using Billing.Tests.Infrastructure;
@@ -21,6 +22,7 @@ public sealed class JournalRecoveryTests(AzuriteFixture azurite) : IAsyncLifetim
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private TableClient _journals = null!;
     private TableClient _usage = null!;
+    private TableClient _ledgers = null!;
 
     private BillingMetrics Metrics => new(_services.GetRequiredService<IMeterFactory>());
 
@@ -28,14 +30,17 @@ public sealed class JournalRecoveryTests(AzuriteFixture azurite) : IAsyncLifetim
     {
         _journals = azurite.ServiceClient.GetTableClient(AzuriteFixture.UniqueTableName("journal"));
         _usage = azurite.ServiceClient.GetTableClient(AzuriteFixture.UniqueTableName("usage"));
+        _ledgers = azurite.ServiceClient.GetTableClient(AzuriteFixture.UniqueTableName("ledgers"));
         await _journals.CreateAsync();
         await _usage.CreateAsync();
+        await _ledgers.CreateAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         await _journals.DeleteAsync();
         await _usage.DeleteAsync();
+        await _ledgers.DeleteAsync();
         await _services.DisposeAsync();
     }
 
@@ -45,17 +50,21 @@ public sealed class JournalRecoveryTests(AzuriteFixture azurite) : IAsyncLifetim
         // 3 apps, records on both sides of midnight (two partitions each), appended at once as a busy silo does.
         var zombie = await MeteringJournal.CreateAsync(_journals, "svc|cluster|127.0.0.1:1@1", Metrics, NullLogger.Instance);
         var records = Enumerable.Range(0, 600).Select(Record).ToList();
-        var positions = await Task.WhenAll(records.Select(r => zombie.AppendAsync(JournalEntries.Usage(r))));
+        var postings = Postings("app:app-0", 150).Concat(Postings("app:app-1", 40)).ToList();
+        var positions = await Task.WhenAll(records.Select(r => zombie.AppendAsync(JournalEntries.Usage(r))).Concat(postings.Select(p => zombie.AppendAsync(JournalEntries.Ledger(p)))));
 
         using var survivor = new UsageFiler(_usage, Metrics, NullLogger.Instance);
-        await SiloJournal.RecoverJournalAsync(_journals, survivor, zombie.JournalId, "svc|cluster|127.0.0.1:2@2", NullLogger.Instance, TestContext.Current.CancellationToken);
+        using var ledgerFiler = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance);
+        await SiloJournal.RecoverJournalAsync(_journals, survivor, ledgerFiler, zombie.JournalId, "svc|cluster|127.0.0.1:2@2", NullLogger.Instance, TestContext.Current.CancellationToken);
         var late = zombie.AppendAsync(JournalEntries.Usage(Record(600)));
 
         await Assert.ThrowsAsync<JournalSealedException>(() => late);
         var head = (await _journals.GetEntityAsync<TableEntity>(zombie.JournalId, MeteringJournal.HeadRowKey, cancellationToken: TestContext.Current.CancellationToken)).Value;
-        Assert.Equal((true, true, 601L), (head.GetBoolean("Sealed"), head.GetBoolean(SiloJournal.FiledProperty), head.GetInt64("NextPosition")));
-        Assert.Equal(600, positions.Distinct().Count());
+        Assert.Equal((true, true, 791L), (head.GetBoolean("Sealed"), head.GetBoolean(SiloJournal.FiledProperty), head.GetInt64("NextPosition")));
+        Assert.Equal(790, positions.Distinct().Count());
         await AssertFiledOnce(records);
+        await AssertBookFiled("app:app-0", postings);
+        await AssertBookFiled("app:app-1", postings);
         // The filed chunks were trimmed: the journal holds its head only.
         var rows = _journals.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {zombie.JournalId}"), cancellationToken: TestContext.Current.CancellationToken);
         Assert.Single(await rows.ToListAsync(TestContext.Current.CancellationToken));
@@ -79,6 +88,82 @@ public sealed class JournalRecoveryTests(AzuriteFixture azurite) : IAsyncLifetim
 
         Assert.Equal(before, await TotalsAsync());
         await AssertFiledOnce(records);
+    }
+
+    [Fact]
+    public async Task Ledger_postings_filed_twice_or_by_two_silos_at_once_are_in_the_book_once_with_balance_equal_to_the_sum_C6_C7()
+    {
+        var postings = Postings("app:app-9", 300);
+
+        // The owner's silo filed a part and died; two survivors file everything at the same moment; then once more.
+        using (var first = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance))
+            await first.FileAsync(postings[..120], TestContext.Current.CancellationToken);
+        using (var a = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance))
+        using (var b = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance))
+            await Task.WhenAll(a.FileAsync(postings, TestContext.Current.CancellationToken), b.FileAsync(postings, TestContext.Current.CancellationToken));
+        using (var again = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance))
+            await again.FileAsync(postings, TestContext.Current.CancellationToken);
+
+        await AssertBookFiled("app:app-9", postings);
+    }
+
+    [Fact]
+    public async Task A_posting_that_does_not_follow_the_filed_head_is_refused_and_nothing_of_it_is_written_C7()
+    {
+        var postings = Postings("app:app-8", 10);
+        using var filer = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance);
+        await filer.FileAsync(postings[..5], TestContext.Current.CancellationToken);
+
+        // Entry 7 with entry 6 missing, and entry 6 whose balance is not the head's plus its amount.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => filer.FileAsync([postings[6]], TestContext.Current.CancellationToken));
+        var wrongBalance = postings[5] with { Entries = [postings[5].Entries[0] with { BalanceAfterUsd = 998m }] };
+        await Assert.ThrowsAsync<InvalidOperationException>(() => filer.FileAsync([wrongBalance], TestContext.Current.CancellationToken));
+
+        await AssertBookFiled("app:app-8", postings[..5]);
+    }
+
+    /// <summary>A book's postings as its owner numbers them: a $1,000 grant, then session charges of $0.20 (paid) and $0.10 (free).</summary>
+    private static List<JournaledPosting> Postings(string bookId, int count)
+    {
+        var postings = new List<JournaledPosting>(count);
+        decimal paid = 0m, free = 0m;
+        long paidSeq = 0, freeSeq = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var entries = new List<LedgerEntry>();
+            if (i == 0)
+            {
+                entries.Add(new LedgerEntry(++paidSeq, LedgerEntryKind.Grant, 1000m, paid += 1000m, Day1, "grant", null, "grant-1", null, "paid"));
+                entries.Add(new LedgerEntry(++freeSeq, LedgerEntryKind.Lease, 50m, free += 50m, Day1, "free-credit-draw", null, "grant-1", null, "free"));
+            }
+            else
+            {
+                entries.Add(new LedgerEntry(++paidSeq, LedgerEntryKind.Charge, -0.20m, paid -= 0.20m, Day1.AddSeconds(i), "billing-session", null, $"bs_{bookId}_{i}", null, "paid"));
+                if (i % 3 == 0)
+                    entries.Add(new LedgerEntry(++freeSeq, LedgerEntryKind.Charge, -0.10m, free -= 0.10m, Day1.AddSeconds(i), "billing-session", null, $"bs_{bookId}_{i}", null, "free"));
+            }
+
+            postings.Add(new JournaledPosting(bookId, Day1.AddSeconds(i), entries[0].IdempotencyKey, entries));
+        }
+
+        return postings;
+    }
+
+    /// <summary>The book holds exactly the postings' entries, in order, once; its head balances equal the sums; one marker per key.</summary>
+    private async Task AssertBookFiled(string bookId, List<JournaledPosting> postings)
+    {
+        var ofBook = postings.Where(p => p.BookId == bookId).ToList();
+        var balances = await LedgerTable.ReadBalancesAsync(_ledgers, bookId, TestContext.Current.CancellationToken);
+        foreach (var account in new[] { "paid", "free" })
+        {
+            var expected = ofBook.SelectMany(p => p.Entries).Where(e => e.Account == account).ToList();
+            var filed = await LedgerTable.ReadAllAsync(_ledgers, bookId, account, TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+            Assert.Equal(expected.Select(e => (e.Seq, e.AmountUsd, e.BalanceAfterUsd, e.IdempotencyKey)), filed.Select(e => (e.Seq, e.AmountUsd, e.BalanceAfterUsd, e.IdempotencyKey)));
+            Assert.Equal(expected.Sum(e => e.AmountUsd), balances.GetValueOrDefault(account));
+        }
+
+        var markers = await _ledgers.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {LedgerTable.PartitionKey(bookId)} and RowKey ge 'k' and RowKey lt 'l'"), cancellationToken: TestContext.Current.CancellationToken).ToListAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(ofBook.Count, markers.Count);
     }
 
     private static UsageRecord Record(int i)
