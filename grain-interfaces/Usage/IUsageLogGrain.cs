@@ -17,6 +17,13 @@ public interface IUsageLogGrain : IGrainWithStringKey
     Task<UserCursor?> GetCursor(string channel, string channelUserId);
 
     /// <summary>
+    /// Told by a silo's filer, after it filed them into this day's partition and before its filing pass counts as done,
+    /// of the records it filed (again after a retried pass: indexing is idempotent by message id). So the grain's index
+    /// holds every record filed since it loaded the partition, and a cursor costs no storage read.
+    /// </summary>
+    Task Filed(IReadOnlyList<UsageRecord> records);
+
+    /// <summary>
     /// B4: the record of <paramref name="messageId"/> of one end user stored at or after <paramref name="at"/> (its
     /// timestamp), looked up in the filed partition once what this grain appended is filed; null when there is none.
     /// </summary>

@@ -35,6 +35,7 @@ public sealed partial class SiloJournal(
     IOptions<ClusterOptions> cluster,
     IOptions<MeteringOptions> options,
     BillingMetrics metrics,
+    IGrainFactory grains,
     ILogger<SiloJournal> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     public const string FiledProperty = "Filed";
@@ -235,7 +236,7 @@ public sealed partial class SiloJournal(
             pass = [.. _committed];
         }
 
-        await FileEntriesAsync(_filer, _ledgerFiler, JournalId, pass, cancellationToken);
+        await FileEntriesAsync(_filer, _ledgerFiler, TellUsageLogsAsync, JournalId, pass, cancellationToken);
         var through = pass[^1].Position;
         lock (_gate)
         {
@@ -247,8 +248,14 @@ public sealed partial class SiloJournal(
         await MeteringJournal.TrimAsync(tables.Journal, JournalId, through, cancellationToken);
     }
 
-    /// <summary>Files journal entries into the projections: usage records into the usage partitions, postings into their ledger books.</summary>
-    private static async Task FileEntriesAsync(UsageFiler usage, LedgerFiler ledgers, string journalId, List<(long Position, ReadOnlyMemory<byte> Entry)> entries, CancellationToken cancellationToken)
+    /// <summary>
+    /// Files journal entries into the projections: usage records into the usage partitions, postings into their ledger
+    /// books; then tells each app-day's usage log what was filed there (<paramref name="tellUsageLogs"/>), so that its
+    /// index, where a starting billing-session grain finds its end user, is current without reading the partition.
+    /// </summary>
+    private static async Task FileEntriesAsync(
+        UsageFiler usage, LedgerFiler ledgers, Func<List<UsageRecord>, CancellationToken, Task> tellUsageLogs, string journalId,
+        List<(long Position, ReadOnlyMemory<byte> Entry)> entries, CancellationToken cancellationToken)
     {
         var records = new List<(long Position, UsageRecord Record)>(entries.Count);
         var postings = new List<Billing.Ledgers.JournaledPosting>();
@@ -261,7 +268,17 @@ public sealed partial class SiloJournal(
         }
 
         await Task.WhenAll(ledgers.FileAsync(postings, cancellationToken), usage.FileAsync(journalId, records, cancellationToken));
+        // All of them, also those a retried pass found filed already: the pass that filed them may have failed before
+        // telling. Indexing is idempotent by message id.
+        await tellUsageLogs(records.ConvertAll(r => r.Record), cancellationToken);
     }
+
+    /// <summary>Tells each app-day's usage log the records filed into its partition (one call per partition, a few at once).</summary>
+    private Task TellUsageLogsAsync(List<UsageRecord> records, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(
+            records.GroupBy(r => UsageLogKey.For(r.AppId, DateOnly.FromDateTime(r.At.UtcDateTime)), StringComparer.Ordinal),
+            new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
+            async (partition, _) => await grains.GetGrain<IUsageLogGrain>(partition.Key).Filed([.. partition]));
 
     private void CompleteWaiters()
     {
@@ -321,16 +338,18 @@ public sealed partial class SiloJournal(
             throw new InvalidOperationException("A dead silo's metering journal could not be filed yet; retry.");
     }
 
-    /// <summary>Seals a dead silo's journal, files what it holds and marks it filed (see <see cref="RecoverJournalAsync(TableClient, UsageFiler, LedgerFiler, string, string, ILogger, CancellationToken)"/>).</summary>
+    /// <summary>Seals a dead silo's journal, files what it holds and marks it filed (see <see cref="RecoverJournalAsync(TableClient, UsageFiler, LedgerFiler, Func{List{UsageRecord}, CancellationToken, Task}, string, string, ILogger, CancellationToken)"/>).</summary>
     public Task RecoverJournalAsync(string journalId, CancellationToken cancellationToken) =>
-        RecoverJournalAsync(tables.Journal, _filer, _ledgerFiler, journalId, JournalId, logger, cancellationToken);
+        RecoverJournalAsync(tables.Journal, _filer, _ledgerFiler, TellUsageLogsAsync, journalId, JournalId, logger, cancellationToken);
 
     /// <summary>
     /// Seals journal <paramref name="journalId"/> (its owner, if it still runs, can append nothing more), files every entry
     /// it holds into the projections and marks it filed. Idempotent: the filer skips what is already filed, a filed
     /// journal is left alone, and a journal never created is nothing to do.
     /// </summary>
-    public static async Task RecoverJournalAsync(TableClient journals, UsageFiler filer, LedgerFiler ledgerFiler, string journalId, string recoveredBy, ILogger logger, CancellationToken cancellationToken)
+    public static async Task RecoverJournalAsync(
+        TableClient journals, UsageFiler filer, LedgerFiler ledgerFiler, Func<List<UsageRecord>, CancellationToken, Task> tellUsageLogs,
+        string journalId, string recoveredBy, ILogger logger, CancellationToken cancellationToken)
     {
         var head = await journals.GetEntityIfExistsAsync<TableEntity>(journalId, MeteringJournal.HeadRowKey, cancellationToken: cancellationToken);
         if (!head.HasValue || head.Value is not { } row || row.GetBoolean(FiledProperty) == true)
@@ -340,7 +359,7 @@ public sealed partial class SiloJournal(
         await foreach (var item in MeteringJournal.ReadAsync(journals, journalId, 0, cancellationToken))
             entries.Add(item);
 
-        await FileEntriesAsync(filer, ledgerFiler, journalId, entries, cancellationToken);
+        await FileEntriesAsync(filer, ledgerFiler, tellUsageLogs, journalId, entries, cancellationToken);
         await MarkFiledAsync(journals, journalId, next, cancellationToken);
         await MeteringJournal.TrimAsync(journals, journalId, next - 1, cancellationToken);
         LogRecovered(logger, journalId, entries.Count);

@@ -10,15 +10,16 @@ namespace Billing.Usage;
 
 /// <summary>
 /// The usage of one app on one UTC day, as the billing-session grains and the request cap (B8) need it: an index of
-/// each active end user's latest records, rebuilt from the day's partition of the <c>Usage</c> table and refreshed
-/// from it on every cursor asked, the message-id look-up for older retries (B4), and the request count of capped plans.
+/// each active end user's latest records (loaded from the day's partition of the <c>Usage</c> table when it activates,
+/// then told of every record the silos' filers file there), the message-id look-up for older retries (B4), and the
+/// request count of capped plans.
 /// </summary>
 /// <remarks>
 /// It no longer writes the partition: records become durable in the silo journal and the silo's filer files them there
 /// (<see cref="Billing.Journal.SiloJournal"/>). Records are appended through this grain only for plans with a request
 /// cap, whose count must be kept in one place; then the grain waits in deactivation until what it appended is filed, so
 /// the next activation counts it from the totals. Activation waits for the journals of dead silos to be filed.
-/// Reentrant so that concurrent cursor requests share one refresh; all turns still run one at a time.
+/// Reentrant so that cursors are answered while a capped plan's record waits for the journal; turns run one at a time.
 /// </remarks>
 [Reentrant]
 public sealed partial class UsageLogGrain(
@@ -39,28 +40,34 @@ public sealed partial class UsageLogGrain(
     private long _filedRequests;
     private long _appended;
     private long _lastPosition;
-    private long _chunksRead;
     private DateTimeOffset? _lastAt;
     private long? _monthlyCap;
     private long _requestsEarlierThisMonth;
-    private Task _refreshing = Task.CompletedTask;
-    private Task? _nextRefresh;
-    private int _refreshesSinceSweep;
+    private int _filedSinceSweep;
+    private Task? _recovery;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
         (_appId, _day) = UsageLogKey.Parse(_key);
         _partitionKey = UsageTable.PartitionKey(_appId, _day);
-        await journal.WhenRecoveredAsync();
+        // Not awaited here: recovering a dead silo's journal tells the usage logs what it filed, this one included, and
+        // must not wait for an activation that waits for it. Calls that need the recovered records wait instead, and
+        // the partition is read again once (AfterRecoveryAsync).
+        var recovered = journal.WhenRecoveredAsync();
+        _recovery = recovered.IsCompletedSuccessfully ? null : recovered;
+        await LoadAsync(cancellationToken);
+        await LoadRequestCapAsync(cancellationToken);
+    }
+
+    /// <summary>The day's filed totals and the recent records of the end users active within the retry window.</summary>
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
         var totals = await tables.Usage.GetEntityIfExistsAsync<TableEntity>(_partitionKey, UsageTable.TotalsRowKey, cancellationToken: cancellationToken);
         var row = totals.HasValue ? totals.Value : null;
         _filedRequests = UsageTable.ReadTotals(_appId, _day, row).Requests;
         if (row is not null)
-        {
             _lastAt = row.GetDateTimeOffset("LastAt");
-            _chunksRead = row.GetInt64("Chunks") ?? 0;
-        }
 
         if (_lastAt is { } lastAt)
         {
@@ -76,8 +83,19 @@ public sealed partial class UsageLogGrain(
 
             LogRecovered(logger, _key, recovered, _users.Count);
         }
+    }
 
-        await LoadRequestCapAsync(cancellationToken);
+    /// <summary>Completes once the journals of dead silos are filed, having read the partition again if this activation loaded it before.</summary>
+    private async Task AfterRecoveryAsync()
+    {
+        if (_recovery is null)
+            return;
+        await journal.WhenRecoveredAsync(); // asked again: a recovery that failed is started over
+        if (_recovery is not null)
+        {
+            _recovery = null;
+            await LoadAsync(CancellationToken.None);
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -90,6 +108,7 @@ public sealed partial class UsageLogGrain(
     async Task<RecordResult> IUsageLogGrain.Record(UsageRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        await AfterRecoveryAsync();
         if (FindRecorded(record.Channel, record.ChannelUserId, record.MessageId) is { } existing)
             return new RecordResult(RecordOutcome.Duplicate, existing);
         if (_appending.TryGetValue(record.MessageId, out var inFlight))
@@ -121,14 +140,34 @@ public sealed partial class UsageLogGrain(
 
     async Task<UserCursor?> IUsageLogGrain.GetCursor(string channel, string channelUserId)
     {
-        await FreshAsync();
+        // The index holds what was filed before this activation loaded the partition and every record filed since (the
+        // filers tell this grain before a filing pass completes, and a billing-session grain's previous activation
+        // waited for that pass): no read is needed, even for an end user never seen.
+        await AfterRecoveryAsync();
         return _users.TryGetValue(UserKey(channel, channelUserId), out var user)
             ? new UserCursor(user.Recent[^1], [.. user.Recent])
             : null;
     }
 
+    Task IUsageLogGrain.Filed(IReadOnlyList<UsageRecord> records)
+    {
+        foreach (var record in records)
+        {
+            if (record.AppId != _appId || DateOnly.FromDateTime(record.At.UtcDateTime) != _day)
+                continue;
+            Index(record);
+            if (_lastAt is not { } last || record.At > last)
+                _lastAt = record.At;
+        }
+
+        if (++_filedSinceSweep >= 256)
+            Sweep();
+        return Task.CompletedTask;
+    }
+
     async Task<UsageRecord?> IUsageLogGrain.Find(string channel, string channelUserId, string messageId, DateTimeOffset at)
     {
+        await AfterRecoveryAsync();
         if (_lastPosition > 0)
             await journal.WhenFiledAsync(_lastPosition);
         await foreach (var chunk in UsageTable.ChunksSince(tables.Usage, _partitionKey, at))
@@ -148,46 +187,6 @@ public sealed partial class UsageLogGrain(
         await Billing.Journal.UsageFiling.FileEverywhereAsync(GrainFactory);
         var row = await tables.Usage.GetEntityIfExistsAsync<TableEntity>(_partitionKey, UsageTable.TotalsRowKey);
         return UsageTable.ReadTotals(_appId, _day, row.HasValue ? row.Value : null);
-    }
-
-    /// <summary>
-    /// A refresh that includes everything filed before this call: one in flight may have started too early, so callers
-    /// arriving meanwhile share the next one (concurrent cursor requests cost one storage query, not one each).
-    /// </summary>
-    private Task FreshAsync()
-    {
-        if (_nextRefresh is not null)
-            return _nextRefresh;
-        if (_refreshing.IsCompleted)
-            return _refreshing = RefreshAsync();
-        return _nextRefresh = RefreshAfterAsync(_refreshing);
-    }
-
-    private async Task RefreshAfterAsync(Task previous)
-    {
-        await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-        _nextRefresh = null;
-        await (_refreshing = RefreshAsync());
-    }
-
-    /// <summary>Indexes the chunks filed since the last read.</summary>
-    private async Task RefreshAsync()
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {_partitionKey} and RowKey gt {UsageTable.ChunkRowKey(_chunksRead)} and RowKey lt {"d"}");
-        await foreach (var chunk in tables.Usage.QueryAsync<TableEntity>(filter))
-        {
-            foreach (var record in UsageTable.ReadChunk(chunk, _appId))
-            {
-                Index(record);
-                if (_lastAt is not { } last || record.At > last)
-                    _lastAt = record.At;
-            }
-
-            _chunksRead = Math.Max(_chunksRead, long.Parse(chunk.RowKey.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        if (++_refreshesSinceSweep >= 256)
-            Sweep();
     }
 
     private UsageRecord? FindRecorded(string channel, string channelUserId, string messageId) =>
@@ -210,7 +209,7 @@ public sealed partial class UsageLogGrain(
     /// <summary>Forgets end users silent for longer than the retry window, so memory follows active users, not traffic.</summary>
     private void Sweep()
     {
-        _refreshesSinceSweep = 0;
+        _filedSinceSweep = 0;
         if (_lastAt is not { } lastAt)
             return;
         var horizon = lastAt - options.Value.RetryWindow;

@@ -55,7 +55,8 @@ public sealed class JournalRecoveryTests(AzuriteFixture azurite) : IAsyncLifetim
 
         using var survivor = new UsageFiler(_usage, Metrics, NullLogger.Instance);
         using var ledgerFiler = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance);
-        await SiloJournal.RecoverJournalAsync(_journals, survivor, ledgerFiler, zombie.JournalId, "svc|cluster|127.0.0.1:2@2", NullLogger.Instance, TestContext.Current.CancellationToken);
+        var told = new List<UsageRecord>();
+        await SiloJournal.RecoverJournalAsync(_journals, survivor, ledgerFiler, (filed, _) => { told.AddRange(filed); return Task.CompletedTask; }, zombie.JournalId, "svc|cluster|127.0.0.1:2@2", NullLogger.Instance, TestContext.Current.CancellationToken);
         var late = zombie.AppendAsync(JournalEntries.Usage(Record(600)));
 
         await Assert.ThrowsAsync<JournalSealedException>(() => late);
@@ -63,6 +64,8 @@ public sealed class JournalRecoveryTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal((true, true, 791L), (head.GetBoolean("Sealed"), head.GetBoolean(SiloJournal.FiledProperty), head.GetInt64("NextPosition")));
         Assert.Equal(790, positions.Distinct().Count());
         await AssertFiledOnce(records);
+        // The usage logs, where starting billing-session grains find their end users, are told of every record filed.
+        Assert.Equal(records.Select(r => r.MessageId).Order(), told.Select(r => r.MessageId).Order());
         await AssertBookFiled("app:app-0", postings);
         await AssertBookFiled("app:app-1", postings);
         // The filed chunks were trimmed: the journal holds its head only.
