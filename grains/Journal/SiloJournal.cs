@@ -40,6 +40,9 @@ public sealed partial class SiloJournal(
 {
     public const string FiledProperty = "Filed";
 
+    /// <summary>How long a filing pass waits for one usage log to take what was filed into its partition.</summary>
+    private static readonly TimeSpan TellTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Lock _gate = new();
     private readonly List<(long Position, ReadOnlyMemory<byte> Entry)> _committed = [];
     private readonly List<(long Position, TaskCompletionSource Filed)> _waiters = [];
@@ -273,12 +276,28 @@ public sealed partial class SiloJournal(
         await tellUsageLogs(records.ConvertAll(r => r.Record), cancellationToken);
     }
 
-    /// <summary>Tells each app-day's usage log the records filed into its partition (one call per partition, a few at once).</summary>
+    /// <summary>
+    /// Tells each app-day's usage log the records filed into its partition (one call per partition, a few at once). A
+    /// usage log that cannot be reached (its silo died or is dying, or its activation failed) is not waited for: the
+    /// activation that answers next loads the partition, which already holds these records, so filing, and everything
+    /// that waits for it, never stalls on a silo that membership has not yet declared dead. A call that times out is
+    /// the one case left open (a live but stalled activation would miss them): it is logged as a warning.
+    /// </summary>
     private Task TellUsageLogsAsync(List<UsageRecord> records, CancellationToken cancellationToken) =>
         Parallel.ForEachAsync(
             records.GroupBy(r => UsageLogKey.For(r.AppId, DateOnly.FromDateTime(r.At.UtcDateTime)), StringComparer.Ordinal),
             new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-            async (partition, _) => await grains.GetGrain<IUsageLogGrain>(partition.Key).Filed([.. partition]));
+            async (partition, ct) =>
+            {
+                try
+                {
+                    await grains.GetGrain<IUsageLogGrain>(partition.Key).Filed([.. partition]).WaitAsync(TellTimeout, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    LogTellFailed(logger, e, partition.Key, partition.Count());
+                }
+            });
 
     private void CompleteWaiters()
     {
@@ -376,6 +395,9 @@ public sealed partial class SiloJournal(
         _ledgerFiler?.Dispose();
         _journal?.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Usage log {UsageLog} was not told of {Records} records filed into its partition; its next activation reads them there")]
+    private static partial void LogTellFailed(ILogger logger, Exception exception, string usageLog, int records);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Journal {JournalId}: a filing pass failed; its entries stay queued for the next")]
     private static partial void LogFilingFailed(ILogger logger, Exception exception, string journalId);
