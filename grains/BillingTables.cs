@@ -14,10 +14,16 @@ public sealed class BillingTables(TableServiceClient service) : ILifecyclePartic
 
     public TableClient Usage { get; } = service.GetTableClient(UsageTable.TableName);
 
+    /// <summary>The silos' metering journals (<see cref="Billing.Journal.SiloJournal"/>), one partition per silo incarnation.</summary>
+    public TableClient Journal { get; } = service.GetTableClient(JournalTableName);
+
+    public const string JournalTableName = "MeteringJournal";
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(BillingTables), ServiceLifecycleStage.ApplicationServices, async ct =>
         {
             await Ledgers.CreateIfNotExistsAsync(ct);
             await Usage.CreateIfNotExistsAsync(ct);
+            await Journal.CreateIfNotExistsAsync(ct);
         });
 }

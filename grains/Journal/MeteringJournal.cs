@@ -30,11 +30,10 @@ namespace Billing.Journal;
 /// property of at most <see cref="MaxChunkBytes"/>.
 /// </para>
 /// <para>
-/// Not yet on the metering path (docs/metering.md, "Where the path is going"): the projections filed from it and the
-/// recovery of a dead silo's journal come first.
+/// Owned by the silo's <see cref="SiloJournal"/>, which files the projections from it and recovers dead silos' journals.
 /// </para>
 /// </remarks>
-public sealed partial class MeteringJournal
+public sealed partial class MeteringJournal : IDisposable
 {
     public const string HeadRowKey = "head";
 
@@ -51,6 +50,7 @@ public sealed partial class MeteringJournal
     private readonly List<Pending> _queue = [];
     private ETag _headETag;
     private long _nextPosition;
+    private readonly CancellationTokenSource _stopping = new();
     private bool _writing;
     private Exception? _stopped;
 
@@ -65,6 +65,15 @@ public sealed partial class MeteringJournal
     }
 
     public string JournalId { get; }
+
+    /// <summary>
+    /// Told of every committed batch (its first position and entries, in order) before the batch's callers are
+    /// answered, one batch at a time: the silo's filer keeps the committed entries from here rather than reading them back.
+    /// </summary>
+    public Action<long, IReadOnlyList<ReadOnlyMemory<byte>>>? Committed { get; set; }
+
+    /// <summary>Entries appended so far (committed or not): the position the last of them has once committed.</summary>
+    public long Appended { get; private set; }
 
     /// <summary>Storage transactions written so far (what group commit saves is the ratio of entries to these).</summary>
     public long Commits { get; private set; }
@@ -89,9 +98,9 @@ public sealed partial class MeteringJournal
     }
 
     /// <summary>
-    /// Appends one entry; the task completes when the entry is durable and answers its position. Fails with
-    /// <see cref="JournalSealedException"/> once another silo has sealed the journal, and with the storage error when a
-    /// write's outcome is unknown (the journal then stops: whoever recovers it will find what did commit).
+    /// Appends one entry; the task completes when the entry is durable and answers its position. A write that fails is
+    /// settled from the head row (committed with its reply lost, or written again), so storage faults delay callers
+    /// but never fail them. Fails with <see cref="JournalSealedException"/> once another silo has sealed the journal.
     /// </summary>
     public Task<long> AppendAsync(ReadOnlyMemory<byte> entry)
     {
@@ -104,6 +113,7 @@ public sealed partial class MeteringJournal
             if (_stopped is not null)
                 return Task.FromException<long>(_stopped);
             _queue.Add(pending);
+            Appended++;
             start = !_writing;
             _writing = true;
         }
@@ -162,6 +172,7 @@ public sealed partial class MeteringJournal
     private async Task WriteAsync(List<Pending> batch)
     {
         var first = _nextPosition;
+        var next = first + batch.Count;
         var actions = new List<TableTransactionAction>();
         var chunkStart = 0;
         var chunkBytes = 0;
@@ -178,32 +189,110 @@ public sealed partial class MeteringJournal
             chunkBytes += size;
         }
 
-        var next = first + batch.Count;
+        // Conditioned on the head as this silo last wrote it: of several attempts of the same batch at most one commits,
+        // and none commits after a recovering silo sealed the journal.
         actions.Add(new(TableTransactionActionType.UpdateReplace, new TableEntity(JournalId, HeadRowKey) { ["NextPosition"] = next, ["Sealed"] = false }, _headETag));
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            var response = await GroupCommit.WriteAsync(_metrics, "journal", batch.Count, () => _table.SubmitTransactionAsync(actions));
-            _headETag = response.Value[^1].Headers.ETag ?? _headETag;
-            _nextPosition = next;
-            Commits++;
-            for (var i = 0; i < batch.Count; i++)
-                batch[i].Completion.TrySetResult(first + i);
-        }
-        catch (TableTransactionFailedException e) when (e.Status == 412)
-        {
-            // The head moved under us: only a recovering silo seals it, so this silo was declared dead. Nothing of the
-            // batch was written (a transaction is all or nothing); no caller is acknowledged, ever again.
-            var sealedBy = await ReadSealedByAsync();
-            LogFenced(_logger, JournalId, sealedBy ?? "unknown", batch.Count);
-            Stop(new JournalSealedException(JournalId, sealedBy), batch);
-        }
-        catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException or OperationCanceledException)
-        {
-            // Unknown outcome (a timeout may have committed): the journal stops rather than guess its next position.
-            LogWriteFailed(_logger, e, JournalId, batch.Count);
-            Stop(e, batch);
+            try
+            {
+                var response = await GroupCommit.WriteAsync(_metrics, "journal", batch.Count, () => _table.SubmitTransactionAsync(actions));
+                Commit(batch, first, response.Value[^1].Headers.ETag ?? _headETag);
+                return;
+            }
+            catch (Exception e) when (IsStorageFailure(e))
+            {
+                // A failed or timed-out write may have committed (the reply lost), and a retry of a committed one fails on
+                // its chunk rows (409) or the head's ETag (412): the head row says what happened. Only this silo moves
+                // NextPosition, so it is either still `first` (nothing written) or `next` (this batch committed).
+                if (await ReadHeadAsync() is not { } head)
+                {
+                    Stop(new OperationCanceledException($"Journal '{JournalId}' stopped with a write unresolved.", e), batch);
+                    return;
+                }
+
+                if (head.NextPosition == next)
+                {
+                    Commit(batch, first, head.ETag);
+                    if (head.Sealed)
+                        Fence(head.SealedBy, []);
+                    return;
+                }
+
+                if (head.Sealed)
+                {
+                    Fence(head.SealedBy, batch);
+                    return;
+                }
+
+                if (head.NextPosition != first)
+                {
+                    var broken = new InvalidOperationException($"Journal '{JournalId}' holds position {head.NextPosition}, expected {first} or {next}: another writer appended.");
+                    LogWriteFailed(_logger, broken, JournalId, batch.Count);
+                    Stop(broken, batch);
+                    return;
+                }
+
+                // Not written: the same batch again, after a pause that grows while storage keeps failing.
+                LogRetrying(_logger, e, JournalId, batch.Count, attempt);
+                await Task.Delay(RetryDelay(attempt), _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (_stopping.IsCancellationRequested)
+                {
+                    Stop(new OperationCanceledException($"Journal '{JournalId}' stopped with a write unresolved."), batch);
+                    return;
+                }
+            }
         }
     }
+
+    private void Commit(List<Pending> batch, long first, ETag headETag)
+    {
+        _headETag = headETag;
+        _nextPosition = first + batch.Count;
+        Commits++;
+        Committed?.Invoke(first, batch.ConvertAll(p => p.Entry));
+        for (var i = 0; i < batch.Count; i++)
+            batch[i].Completion.TrySetResult(first + i);
+    }
+
+    /// <summary>The head was sealed by a recovering silo: this silo was declared dead; no caller is acknowledged again.</summary>
+    private void Fence(string? sealedBy, List<Pending> batch)
+    {
+        LogFenced(_logger, JournalId, sealedBy ?? "unknown", batch.Count);
+        Stop(new JournalSealedException(JournalId, sealedBy), batch);
+    }
+
+    /// <summary>
+    /// The head row as stored, read until storage answers (the write it settles cannot be settled without it); null when
+    /// the journal is shut down first.
+    /// </summary>
+    private async Task<(long NextPosition, bool Sealed, string? SealedBy, ETag ETag)?> ReadHeadAsync()
+    {
+        for (var attempt = 1; !_stopping.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                var head = (await _table.GetEntityAsync<TableEntity>(JournalId, HeadRowKey)).Value;
+                return (head.GetInt64("NextPosition") ?? 1L, head.GetBoolean("Sealed") == true, head.GetString("SealedBy"), head.ETag);
+            }
+            catch (Exception e) when (IsStorageFailure(e))
+            {
+                await Task.Delay(RetryDelay(attempt), _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        return null;
+    }
+
+    private static TimeSpan RetryDelay(int attempt) => TimeSpan.FromMilliseconds(Math.Min(1000, 20 * (1 << Math.Min(attempt, 6))));
+
+    private static bool IsStorageFailure(Exception e) =>
+        e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException or TaskCanceledException;
+
+    /// <summary>Stops writing: a write in flight is left unresolved (whoever recovers the journal finds what committed) and its callers fail.</summary>
+    public void Shutdown() => _stopping.Cancel();
+
+    public void Dispose() => _stopping.Dispose();
 
     private void Stop(Exception reason, List<Pending> batch)
     {
@@ -217,19 +306,6 @@ public sealed partial class MeteringJournal
 
         foreach (var pending in batch.Concat(rest))
             pending.Completion.TrySetException(reason);
-    }
-
-    private async Task<string?> ReadSealedByAsync()
-    {
-        try
-        {
-            var head = await _table.GetEntityAsync<TableEntity>(JournalId, HeadRowKey);
-            return head.Value.GetString("SealedBy");
-        }
-        catch (RequestFailedException)
-        {
-            return null;
-        }
     }
 
     private TableEntity Chunk(long firstPosition, List<Pending> batch, int start, int count, int bytes)
@@ -327,8 +403,11 @@ public sealed partial class MeteringJournal
     [LoggerMessage(Level = LogLevel.Information, Message = "Journal {JournalId} sealed by {SealedBy} for recovery; it ends before position {NextPosition}")]
     private static partial void LogSealed(ILogger logger, string journalId, string sealedBy, long nextPosition);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Journal {JournalId}: a write of {Entries} entries failed with an unknown outcome; the journal stops")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Journal {JournalId}: a write of {Entries} entries cannot be settled; the journal stops")]
     private static partial void LogWriteFailed(ILogger logger, Exception exception, string journalId, int entries);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Journal {JournalId}: a write of {Entries} entries failed and was not committed; writing it again (attempt {Attempt})")]
+    private static partial void LogRetrying(ILogger logger, Exception exception, string journalId, int entries, int attempt);
 
     private sealed class Pending(ReadOnlyMemory<byte> entry)
     {

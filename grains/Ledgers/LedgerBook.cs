@@ -22,6 +22,12 @@ public sealed record Posting(
         new([new Leg(account, kind, amountUsd)], at, cause, reason, idempotencyKey, reference);
 }
 
+/// <summary>
+/// A posting as a journaled book hands it to the silo journal: its entries, numbered and balanced by the book's owner,
+/// and when it was posted (the owner's clock), which tells a reloading book how far back to look for idempotency keys.
+/// </summary>
+public sealed record JournaledPosting(string BookId, DateTimeOffset PostedAt, string? IdempotencyKey, IReadOnlyList<LedgerEntry> Entries);
+
 public enum PostingStatus
 {
     /// <summary>Appended now.</summary>
@@ -52,6 +58,16 @@ public sealed record PostingResult(PostingStatus Status, IReadOnlyList<LedgerEnt
 /// second (zombie) writer fail instead of overwriting. After a storage failure whose outcome is unknown the
 /// book is <see cref="IsFaulted"/>: the owner deactivates and the next activation reloads the truth, where the
 /// idempotency markers turn the callers' retries into replays.
+/// <para>
+/// Journaled (<see cref="LoadJournaledAsync"/>): the book writes no table row itself. Each posting is numbered and
+/// balanced in memory at once and handed to the silo journal, which group-commits it with every other app's postings
+/// and usage records of the moment; the posting is acknowledged when the journal has committed it, and the silo's
+/// filer writes the same rows a table-written book would (<c>Billing.Journal.LedgerFiler</c>). The owner loads the
+/// book only after every journal that may hold its earlier postings is filed, and no append ever fails except when
+/// this silo was declared dead, so the numbering in memory never forks from what is filed. Idempotency keys posted
+/// within <c>keyLookback</c> are reloaded with the book and kept in memory, so a retried posting of that window is a
+/// replay without a read.
+/// </para>
 /// </remarks>
 public sealed class LedgerBook
 {
@@ -79,6 +95,14 @@ public sealed class LedgerBook
 
     private readonly Billing.Telemetry.BillingMetrics? _metrics;
 
+    // Journaled books only (null otherwise): the journal, the owner's clock, how long keys are kept, and since when every
+    // key posted is known in memory.
+    private Func<JournaledPosting, Task<long>>? _journal;
+    private Func<DateTimeOffset> _now = () => DateTimeOffset.UtcNow;
+    private TimeSpan _keyLookback;
+    private DateTimeOffset _keysKnownSince = DateTimeOffset.MaxValue;
+    private readonly Queue<(string Key, DateTimeOffset PostedAt)> _recentByTime = new();
+
     private LedgerBook(TableClient table, string bookId, TimeSpan commitWindow, Billing.Telemetry.BillingMetrics? metrics)
     {
         _table = table;
@@ -91,6 +115,9 @@ public sealed class LedgerBook
     public string BookId { get; }
 
     public bool IsFaulted { get; private set; }
+
+    /// <summary>Journaled books: the journal position of the last posting committed (0 before any).</summary>
+    public long LastPosition { get; private set; }
 
     /// <param name="commitWindow">How long a first posting waits for others to join its transaction (zero: only those of the same moment).</param>
     /// <param name="metrics">Where each commit's size and duration are recorded (as log "ledger"); none when null.</param>
@@ -109,6 +136,28 @@ public sealed class LedgerBook
             }
         }
 
+        return book;
+    }
+
+    /// <summary>
+    /// Loads a journaled book (see the remarks). The caller guarantees that every journal that may hold earlier postings
+    /// of this book has been filed; <paramref name="keyLookback"/> is how far back a retried posting may reach.
+    /// </summary>
+    public static async Task<LedgerBook> LoadJournaledAsync(
+        TableClient table, string bookId, Func<JournaledPosting, Task<long>> journal, Func<DateTimeOffset> now, TimeSpan keyLookback,
+        Billing.Telemetry.BillingMetrics? metrics = null, CancellationToken cancellationToken = default)
+    {
+        var book = await LoadAsync(table, bookId, TimeSpan.Zero, metrics, cancellationToken);
+        book._journal = journal;
+        book._now = now;
+        book._keyLookback = keyLookback;
+        var since = now() - keyLookback;
+        book._keysKnownSince = since;
+        var recent = new List<(LedgerEntry Entry, DateTimeOffset PostedAt)>();
+        foreach (var (account, lastSeq) in book._lastSeqs)
+            recent.AddRange(await LedgerTable.ReadPostedSinceAsync(table, bookId, account, lastSeq, since, cancellationToken));
+        foreach (var posting in recent.Where(r => r.Entry.IdempotencyKey is not null).GroupBy(r => r.Entry.IdempotencyKey!, StringComparer.Ordinal).OrderBy(g => g.Min(r => r.PostedAt)))
+            book.Remember(posting.Key, [.. posting.Select(r => r.Entry).OrderBy(e => e.Account, StringComparer.Ordinal)], posting.Min(r => r.PostedAt));
         return book;
     }
 
@@ -131,13 +180,20 @@ public sealed class LedgerBook
     /// the whole posting without a write (C6); a posting whose idempotency key was seen before answers the first
     /// posting's entries.
     /// </summary>
-    public async Task<PostingResult> PostAsync(Posting posting)
+    /// <param name="firstPostedNotBefore">
+    /// Journaled books: the caller knows that an earlier posting of the same key, if any, was posted at or after this time
+    /// (a billing session's charge is posted after its message was sent). When the book knows every key since then, a
+    /// key it does not hold is new and no marker is read; otherwise (and when null) a key it does not hold is looked up.
+    /// </param>
+    public async Task<PostingResult> PostAsync(Posting posting, DateTimeOffset? firstPostedNotBefore = null)
     {
         ArgumentNullException.ThrowIfNull(posting);
         if (posting.Legs.Count == 0 || posting.Legs.Select(l => l.Account).Distinct(StringComparer.Ordinal).Count() != posting.Legs.Count)
             throw new ArgumentException("A posting has at least one leg and at most one per account.", nameof(posting));
         if (IsFaulted)
             throw new InvalidOperationException($"Ledger book {BookId} must be reloaded after a failed write.");
+        if (_journal is not null)
+            return await PostToJournalAsync(posting, firstPostedNotBefore);
 
         Pending pending;
         Task<PostingResult>? joined = null;
@@ -181,6 +237,97 @@ public sealed class LedgerBook
         }
 
         return await pending.Completion.Task;
+    }
+
+    private async Task<PostingResult> PostToJournalAsync(Posting posting, DateTimeOffset? firstPostedNotBefore)
+    {
+        if (posting.IdempotencyKey is { } key)
+        {
+            if (Known(key) is { } known)
+                return await known;
+            if (firstPostedNotBefore is not { } notBefore || notBefore <= _keysKnownSince)
+            {
+                // Posted by an earlier activation, maybe: filed by now (the book loads after its journals are filed).
+                if (await ReadMarkedEntriesAsync(key) is { } stored)
+                    return new PostingResult(PostingStatus.Replayed, Remember(key, stored, _now()));
+                if (Known(key) is { } postedMeanwhile)
+                    return await postedMeanwhile;
+            }
+        }
+
+        Pending pending;
+        Task<long> appended;
+        IReadOnlyList<LedgerEntry> entries;
+        lock (_gate)
+        {
+            if (posting.Legs.Any(l => l.AmountUsd < 0 && _balances.GetValueOrDefault(l.Account) + l.AmountUsd < 0))
+                return new PostingResult(PostingStatus.Insufficient, []);
+            var posted = new List<LedgerEntry>(posting.Legs.Count);
+            foreach (var leg in posting.Legs)
+            {
+                var seq = _lastSeqs[leg.Account] = _lastSeqs.GetValueOrDefault(leg.Account) + 1;
+                var balance = _balances[leg.Account] = _balances.GetValueOrDefault(leg.Account) + leg.AmountUsd;
+                posted.Add(new LedgerEntry(seq, leg.Kind, leg.AmountUsd, balance, posting.At, posting.Cause, posting.Reason, posting.IdempotencyKey, posting.Reference, leg.Account));
+            }
+
+            entries = posted;
+            pending = new Pending(posting);
+            if (posting.IdempotencyKey is { } k)
+                _queuedByKey[k] = pending;
+            // Appended under the lock: the journal commits postings in the order they were numbered.
+            appended = _journal!(new JournaledPosting(BookId, _now(), posting.IdempotencyKey, entries));
+        }
+
+        try
+        {
+            var position = await appended;
+            lock (_gate)
+            {
+                LastPosition = Math.Max(LastPosition, position);
+                if (posting.IdempotencyKey is { } k)
+                {
+                    _queuedByKey.Remove(k);
+                    Remember(k, entries, _now());
+                }
+            }
+
+            var result = new PostingResult(PostingStatus.Applied, entries);
+            pending.Completion.TrySetResult(result);
+            return result;
+        }
+        catch (Exception e)
+        {
+            // Only a journal sealed by a recovering silo (this silo was declared dead) or shut down refuses an append:
+            // the numbering in memory is no longer what will be filed, so nothing more is posted from it.
+            lock (_gate)
+            {
+                IsFaulted = true;
+                if (posting.IdempotencyKey is { } k)
+                    _queuedByKey.Remove(k);
+            }
+
+            pending.Completion.TrySetException(e);
+            throw;
+        }
+    }
+
+    /// <summary>A journaled posting of <paramref name="key"/> answered from memory, or one in flight to join; null when unknown here.</summary>
+    private Task<PostingResult>? Known(string key)
+    {
+        lock (_gate)
+        {
+            if (_recent.TryGetValue(key, out var earlier))
+                return Task.FromResult(new PostingResult(PostingStatus.Replayed, earlier));
+            if (_queuedByKey.TryGetValue(key, out var queued))
+                return JoinAsync(queued.Completion.Task);
+            return null;
+        }
+
+        static async Task<PostingResult> JoinAsync(Task<PostingResult> first)
+        {
+            var result = await first;
+            return result.Status == PostingStatus.Applied ? result with { Status = PostingStatus.Replayed } : result;
+        }
     }
 
     /// <summary>The entries an idempotency key produced, from memory or storage; null when it was never posted.</summary>
@@ -372,6 +519,8 @@ public sealed class LedgerBook
 
     private IReadOnlyList<LedgerEntry> Remember(string key, IReadOnlyList<LedgerEntry> entries)
     {
+        if (_journal is not null)
+            return Remember(key, entries, _now());
         lock (_gate)
         {
             if (_recent.TryAdd(key, entries))
@@ -379,6 +528,29 @@ public sealed class LedgerBook
                 _recentOrder.Enqueue(key);
                 if (_recentOrder.Count > RecentKeyCapacity)
                     _recent.Remove(_recentOrder.Dequeue());
+            }
+
+            return entries;
+        }
+    }
+
+    /// <summary>
+    /// Journaled books keep every key posted within the lookback (not a fixed number): a retry within the retry window
+    /// must be recognised without a read, however busy the app. Memory follows the postings of the last lookback.
+    /// </summary>
+    private IReadOnlyList<LedgerEntry> Remember(string key, IReadOnlyList<LedgerEntry> entries, DateTimeOffset postedAt)
+    {
+        lock (_gate)
+        {
+            if (_recent.TryAdd(key, entries))
+                _recentByTime.Enqueue((key, postedAt));
+            var horizon = _now() - _keyLookback;
+            while (_recentByTime.TryPeek(out var oldest) && oldest.PostedAt < horizon)
+            {
+                _recentByTime.Dequeue();
+                _recent.Remove(oldest.Key);
+                if (oldest.PostedAt > _keysKnownSince)
+                    _keysKnownSince = oldest.PostedAt;
             }
 
             return entries;

@@ -18,6 +18,7 @@ public static class LedgerTable
 {
     public const string TableName = "Ledgers";
     public const string HeadRowKey = "head";
+    private const string PostedAtProperty = "PostedAt";
     private const string EntryPrefix = "e";
     private const string KeyPrefix = "k";
     private const string BalancePrefix = "Bal_";
@@ -64,8 +65,10 @@ public static class LedgerTable
             return (part[..colon], long.Parse(part.AsSpan(colon + 1), CultureInfo.InvariantCulture));
         });
 
-    public static TableEntity ToEntity(string partitionKey, LedgerEntry entry) => new(partitionKey, EntryRowKey(entry.Account, entry.Seq))
+    /// <param name="postedAt">When the book's owner posted the entry (journaled books): how far back a reloading book looks for idempotency keys.</param>
+    public static TableEntity ToEntity(string partitionKey, LedgerEntry entry, DateTimeOffset? postedAt = null) => new(partitionKey, EntryRowKey(entry.Account, entry.Seq))
     {
+        [PostedAtProperty] = postedAt,
         ["Account"] = entry.Account,
         ["Seq"] = entry.Seq,
         ["Kind"] = entry.Kind.ToString(),
@@ -111,6 +114,38 @@ public static class LedgerTable
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(bookId)} and RowKey gt {EntryRowKey(account, 0)} and RowKey lt {AccountUpperBound(account)}");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
             yield return ToEntry(entity);
+    }
+
+    /// <summary>
+    /// The entries of one balance posted at or after <paramref name="since"/>, read from its last entry backwards in
+    /// growing steps (the newest entries are the last rows of the account's range). An entry with no posting time
+    /// counts as posted at its own time. A journaled book reloads them so that a retry of anything it posted within the
+    /// retry window is recognised from memory, without a read per posting.
+    /// </summary>
+    public static async Task<List<(LedgerEntry Entry, DateTimeOffset PostedAt)>> ReadPostedSinceAsync(TableClient table, string bookId, string account, long lastSeq, DateTimeOffset since, CancellationToken cancellationToken = default)
+    {
+        var found = new List<(LedgerEntry, DateTimeOffset)>();
+        var upper = lastSeq;
+        for (var step = 256L; upper > 0; step *= 4)
+        {
+            var lower = Math.Max(0, upper - step);
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(bookId)} and RowKey gt {EntryRowKey(account, lower)} and RowKey le {EntryRowKey(account, upper)}");
+            var oldest = DateTimeOffset.MaxValue;
+            await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+            {
+                var entry = ToEntry(row);
+                var postedAt = row.GetDateTimeOffset(PostedAtProperty) ?? entry.At;
+                oldest = postedAt < oldest ? postedAt : oldest;
+                if (postedAt >= since)
+                    found.Add((entry, postedAt));
+            }
+
+            if (oldest < since)
+                break;
+            upper = lower;
+        }
+
+        return found;
     }
 
     /// <summary>The balances of a book as stored in its head row (zero for a book never written).</summary>

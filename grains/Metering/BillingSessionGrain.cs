@@ -12,17 +12,19 @@ namespace Billing.Metering;
 
 /// <summary>
 /// One end user of one app on one channel: the per-message hot path. It keeps the conversation and its billing
-/// sessions in memory (B1), charges a billing session once when it opens (B2, B3), and stores every decision's
-/// usage record before answering (through the app's usage log of that day, which group-commits).
+/// sessions in memory (B1), charges a billing session once when it opens (B2, B3), and makes every decision's
+/// usage record durable before answering, in the silo journal shared by every app of the silo (no grain call).
 /// </summary>
 /// <remarks>
 /// It persists nothing of its own: where the conversation stands is the latest usage record of this end user,
-/// which the usage log hands back when this grain starts over. Ids are derived from the message that opened the
+/// which the usage log of the day hands back from the filed usage partitions when this grain starts over (after the
+/// journals of dead silos are filed, and after its previous activation's records were). Ids are derived from the message that opened the
 /// conversation or billing session, so a retry after a crash computes the same billing session id and the wallet
 /// answers the first charge (B4) instead of charging again. Not reentrant: one end user's messages are decided one
 /// after the other.
 /// </remarks>
 public sealed partial class BillingSessionGrain(
+    Billing.Journal.SiloJournal journal,
     BillingClock clock,
     IOptions<MeteringOptions> options,
     BillingMetrics metrics,
@@ -34,13 +36,31 @@ public sealed partial class BillingSessionGrain(
     private const int MaxIdLength = 256;
 
     private readonly Dictionary<string, MeterDecision> _recent = new(StringComparer.Ordinal);
-    private readonly Queue<string> _recentOrder = new();
+    private readonly Queue<(string MessageId, DateTimeOffset At)> _recentOrder = new();
     private AppView? _app;
     private IAppWalletGrain? _wallet;
     private IUsageLogGrain? _log;
     private DateOnly _logDay;
     private bool _cursorLoaded;
     private UsageRecord? _last;
+
+    /// <summary>The latest timestamp of a recorded message of this end user that is not in <see cref="_recent"/>: a message at or before it may be a retry of one.</summary>
+    private DateTimeOffset _horizon = DateTimeOffset.MinValue;
+
+    /// <summary>The journal position of the last record this activation appended.</summary>
+    private long _lastPosition;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) =>
+        // Starting over (after a crash, or elsewhere): the journals of dead silos must be in the usage partitions first,
+        // or this end user's latest records, and the charges they carry, would be missed.
+        journal.WhenRecoveredAsync().WaitAsync(cancellationToken);
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The next activation (maybe on another silo) reads where the conversation stands from the usage partitions.
+        if (_lastPosition > 0)
+            await journal.WhenFiledAsync(_lastPosition).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+    }
 
     async Task<MeterDecision> IBillingSessionGrain.Meter(ChannelMessage message)
     {
@@ -71,6 +91,9 @@ public sealed partial class BillingSessionGrain(
                 return answered;
         }
 
+        if (message.Timestamp <= _horizon && await FindOlderAsync(message) is { } recorded)
+            return Remember(Allowed(recorded), recorded.At);
+
         var record = Place(message);
         var wallet = _wallet ??= GrainFactory.GetGrain<IAppWalletGrain>(message.AppId);
         if (record.OpenedBillingSession)
@@ -81,6 +104,14 @@ public sealed partial class BillingSessionGrain(
             record = record with { ChargedUsd = charge.ChargedUsd, PaidUsd = charge.PaidUsd, FreeUsd = charge.FreeUsd };
         }
 
+        if (!options.Value.AllowedRequestsPerMonth.ContainsKey(_app.Plan))
+        {
+            // The hot path: no other grain, the record is durable in this silo's journal when the answer leaves.
+            _lastPosition = await journal.AppendAsync(record);
+            return Stored(record);
+        }
+
+        // B8: a capped plan's requests are counted in one place, the usage log of the app's day.
         var stored = await UsageLogOf(message).Record(record);
         switch (stored.Outcome)
         {
@@ -91,13 +122,30 @@ public sealed partial class BillingSessionGrain(
             case RecordOutcome.Duplicate when stored.Existing is { } first:
                 if (record.OpenedBillingSession && first.BillingSessionId != record.BillingSessionId)
                     await wallet.RefundSession(record.BillingSessionId, "Duplicate delivery of an already recorded message (B4)");
-                return Remember(Allowed(first));
+                return Remember(Allowed(first), first.At);
             default:
-                Advance(record);
-                if (record.OpenedBillingSession)
-                    RecordCharge(record);
-                return Remember(Allowed(record));
+                return Stored(record);
         }
+    }
+
+    private MeterDecision Stored(UsageRecord record)
+    {
+        Advance(record);
+        if (record.OpenedBillingSession)
+            RecordCharge(record);
+        return Remember(Allowed(record), record.At);
+    }
+
+    /// <summary>
+    /// B4: a message at or before the horizon may be a retry of a record no longer in memory: it is looked up in the
+    /// usage partition of its day once this activation's own records are filed there (older ones were filed before it
+    /// started). Rare: retries after a restart and late deliveries to an end user with more than 64 recent messages.
+    /// </summary>
+    private async Task<UsageRecord?> FindOlderAsync(ChannelMessage message)
+    {
+        if (_lastPosition > 0)
+            await journal.WhenFiledAsync(_lastPosition);
+        return await UsageLogOf(message).Find(message.Channel, message.ChannelUserId, message.MessageId, message.Timestamp);
     }
 
     /// <summary>Counted once, when the record of the message that opened the billing session is stored (a replay is not counted).</summary>
@@ -183,10 +231,19 @@ public sealed partial class BillingSessionGrain(
         var cursors = await Task.WhenAll(
             GrainFactory.GetGrain<IUsageLogGrain>(UsageLogKey.For(m.AppId, day.AddDays(-1))).GetCursor(m.Channel, m.ChannelUserId),
             GrainFactory.GetGrain<IUsageLogGrain>(UsageLogKey.For(m.AppId, day)).GetCursor(m.Channel, m.ChannelUserId));
-        foreach (var record in cursors.Where(c => c is not null).SelectMany(c => c!.Recent))
+        foreach (var cursor in cursors)
         {
-            Remember(Allowed(record));
-            Advance(record);
+            if (cursor is null)
+                continue;
+            foreach (var record in cursor.Recent)
+            {
+                Remember(Allowed(record), record.At);
+                Advance(record);
+            }
+
+            // The log keeps a few records per end user: older ones may exist, and are looked up when a message is that old.
+            if (cursor.Recent.Count >= UsageLogGrain.RecentPerUser && cursor.Recent[0].At > _horizon)
+                _horizon = cursor.Recent[0].At;
         }
 
         _cursorLoaded = true;
@@ -198,13 +255,18 @@ public sealed partial class BillingSessionGrain(
             _last = record;
     }
 
-    private MeterDecision Remember(MeterDecision decision)
+    private MeterDecision Remember(MeterDecision decision, DateTimeOffset at)
     {
         if (_recent.TryAdd(decision.MessageId, decision))
         {
-            _recentOrder.Enqueue(decision.MessageId);
+            _recentOrder.Enqueue((decision.MessageId, at));
             if (_recentOrder.Count > RecentCapacity)
-                _recent.Remove(_recentOrder.Dequeue());
+            {
+                var (forgotten, forgottenAt) = _recentOrder.Dequeue();
+                _recent.Remove(forgotten);
+                if (forgottenAt > _horizon)
+                    _horizon = forgottenAt;
+            }
         }
 
         return decision;

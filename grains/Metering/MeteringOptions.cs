@@ -29,6 +29,13 @@ public sealed class MeteringOptions
     /// </summary>
     public TimeSpan GroupCommitWindow { get; set; } = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>
+    /// How often the silo journal's committed entries are filed into the usage partitions (exports, trends, caps read
+    /// them there). A pass takes everything committed since the last, so the delay before a record appears in exports is
+    /// about this plus one pass's write time. 50 ms to 1 minute.
+    /// </summary>
+    public TimeSpan FilingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>B7: session prices per plan and channel class.</summary>
     public RateCard RateCard { get; set; } = new();
 
@@ -45,6 +52,8 @@ public sealed class MeteringOptions
             yield return $"{Section}:MaxClockSkew must be between 0 and 1 hour (is {MaxClockSkew}).";
         if (GroupCommitWindow < TimeSpan.Zero || GroupCommitWindow > TimeSpan.FromMilliseconds(100))
             yield return $"{Section}:GroupCommitWindow must be between 0 and 100 ms (is {GroupCommitWindow}).";
+        if (FilingInterval < TimeSpan.FromMilliseconds(50) || FilingInterval > TimeSpan.FromMinutes(1))
+            yield return $"{Section}:FilingInterval must be between 50 ms and 1 minute (is {FilingInterval}).";
         if (FreeCreditDrawUsd <= 0m)
             yield return $"{Section}:FreeCreditDrawUsd must be positive (is {FreeCreditDrawUsd}).";
         foreach (var (plan, byClass) in RateCard.SessionPricesUsd)

@@ -9,65 +9,65 @@ using Orleans.Concurrency;
 namespace Billing.Usage;
 
 /// <summary>
-/// The single writer of one app's usage on one UTC day. Records that arrive while a write is in flight are
-/// group-committed together: a few chunk rows and the totals row in one entity-group transaction. A caller's
-/// record is acknowledged only after that transaction commits, so every returned decision is durable.
+/// The usage of one app on one UTC day, as the billing-session grains and the request cap (B8) need it: an index of
+/// each active end user's latest records (loaded from the day's partition of the <c>Usage</c> table when it activates,
+/// then told of every record the silos' filers file there), the message-id look-up for older retries (B4), and the
+/// request count of capped plans.
 /// </summary>
 /// <remarks>
-/// Memory holds, per end user active within the retry window, the last few records: enough for a billing-session
-/// grain that starts over (after a crash or deactivation) to find where its conversation stands and to recognise a
-/// retried message id (B4). On activation that memory is rebuilt from the chunks of the retry window. Reentrant so
-/// that callers can join the next batch while one is being written; all turns still run one at a time.
+/// It no longer writes the partition: records become durable in the silo journal and the silo's filer files them there
+/// (<see cref="Billing.Journal.SiloJournal"/>). Records are appended through this grain only for plans with a request
+/// cap, whose count must be kept in one place; then the grain waits in deactivation until what it appended is filed, so
+/// the next activation counts it from the totals. Activation waits for the journals of dead silos to be filed.
+/// Reentrant so that cursors are answered while a capped plan's record waits for the journal; turns run one at a time.
 /// </remarks>
 [Reentrant]
 public sealed partial class UsageLogGrain(
     BillingTables tables,
+    Billing.Journal.SiloJournal journal,
     IOptions<MeteringOptions> options,
-    Billing.Telemetry.BillingMetrics metrics,
     ILogger<UsageLogGrain> logger) : Grain, IUsageLogGrain
 {
-    /// <summary>
-    /// Chunks per entity-group transaction. Azure caps a transaction at 100 entities and 4 MiB of body; chunks of up to
-    /// 60 KB travel base64-encoded (80 KB), so 40 of them (3.2 MB) plus the totals row stay under both.
-    /// </summary>
-    public const int MaxChunksPerTransaction = 40;
-
-    /// <summary>Records remembered per end user: a retry is recognised before the same user has sent this many more.</summary>
-    private const int RecentPerUser = 8;
+    /// <summary>Records remembered per end user: the cursor a starting billing-session grain reads (older ids are looked up).</summary>
+    public const int RecentPerUser = 8;
 
     private readonly Dictionary<string, UserIndex> _users = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Pending> _pendingById = new(StringComparer.Ordinal);
-    private readonly List<Pending> _queue = [];
+    private readonly Dictionary<string, Task<long>> _appending = new(StringComparer.Ordinal);
     private string _key = "";
     private string _appId = "";
     private DateOnly _day;
     private string _partitionKey = "";
-    private UsageDayTotals _totals = null!;
-    private long _chunks;
+    private long _filedRequests;
+    private long _appended;
+    private long _lastPosition;
     private DateTimeOffset? _lastAt;
-    private ETag _totalsETag;
-    private bool _totalsExist;
     private long? _monthlyCap;
     private long _requestsEarlierThisMonth;
-    private Task? _flushing;
-    private bool _faulted;
-    private int _flushesSinceSweep;
+    private int _filedSinceSweep;
+    private Task? _recovery;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _key = this.GetPrimaryKeyString();
         (_appId, _day) = UsageLogKey.Parse(_key);
         _partitionKey = UsageTable.PartitionKey(_appId, _day);
+        // Not awaited here: recovering a dead silo's journal tells the usage logs what it filed, this one included, and
+        // must not wait for an activation that waits for it. Calls that need the recovered records wait instead, and
+        // the partition is read again once (AfterRecoveryAsync).
+        var recovered = journal.WhenRecoveredAsync();
+        _recovery = recovered.IsCompletedSuccessfully ? null : recovered;
+        await LoadAsync(cancellationToken);
+        await LoadRequestCapAsync(cancellationToken);
+    }
+
+    /// <summary>The day's filed totals and the recent records of the end users active within the retry window.</summary>
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
         var totals = await tables.Usage.GetEntityIfExistsAsync<TableEntity>(_partitionKey, UsageTable.TotalsRowKey, cancellationToken: cancellationToken);
         var row = totals.HasValue ? totals.Value : null;
-        _totals = UsageTable.ReadTotals(_appId, _day, row);
+        _filedRequests = UsageTable.ReadTotals(_appId, _day, row).Requests;
         if (row is not null)
-        {
-            _totalsExist = true;
-            _totalsETag = row.ETag;
-            _chunks = row.GetInt64("Chunks") ?? 0;
             _lastAt = row.GetDateTimeOffset("LastAt");
-        }
 
         if (_lastAt is { } lastAt)
         {
@@ -83,142 +83,110 @@ public sealed partial class UsageLogGrain(
 
             LogRecovered(logger, _key, recovered, _users.Count);
         }
+    }
 
-        await LoadRequestCapAsync(cancellationToken);
+    /// <summary>Completes once the journals of dead silos are filed, having read the partition again if this activation loaded it before.</summary>
+    private async Task AfterRecoveryAsync()
+    {
+        if (_recovery is null)
+            return;
+        await journal.WhenRecoveredAsync(); // asked again: a recovery that failed is started over
+        if (_recovery is not null)
+        {
+            _recovery = null;
+            await LoadAsync(CancellationToken.None);
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The next activation counts requests from the filed totals: what this one appended must be there first.
+        if (_lastPosition > 0)
+            await journal.WhenFiledAsync(_lastPosition).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
     }
 
     async Task<RecordResult> IUsageLogGrain.Record(UsageRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (_faulted)
-            throw new InvalidOperationException($"Usage log {_key} is reloading after a failed write; retry.");
-
+        await AfterRecoveryAsync();
         if (FindRecorded(record.Channel, record.ChannelUserId, record.MessageId) is { } existing)
             return new RecordResult(RecordOutcome.Duplicate, existing);
-        if (_pendingById.TryGetValue(record.MessageId, out var inFlight))
+        if (_appending.TryGetValue(record.MessageId, out var inFlight))
         {
-            await inFlight.Completion.Task;
-            return new RecordResult(RecordOutcome.Duplicate, inFlight.Record);
+            await inFlight;
+            return new RecordResult(RecordOutcome.Duplicate, FindRecorded(record.Channel, record.ChannelUserId, record.MessageId) ?? record);
         }
 
-        // B8: every user-initiated message is one request; the cap counts those stored and those being stored
-        // (queued or in the transaction in flight: both are in _pendingById until they commit).
-        if (_monthlyCap is { } cap && _requestsEarlierThisMonth + _totals.Requests + _pendingById.Count >= cap)
+        // B8: every user-initiated message is one request; the cap counts those filed and those appended since.
+        if (_monthlyCap is { } cap && _requestsEarlierThisMonth + _filedRequests + _appended + _appending.Count >= cap)
             return new RecordResult(RecordOutcome.RequestLimit, null);
 
-        var pending = new Pending(record, UsageRecordCodec.Encode(record));
-        _queue.Add(pending);
-        _pendingById[record.MessageId] = pending;
-        _flushing ??= FlushAsync();
-        await pending.Completion.Task;
+        var append = journal.AppendAsync(record);
+        _appending[record.MessageId] = append;
+        try
+        {
+            var position = await append;
+            _lastPosition = Math.Max(_lastPosition, position);
+            _appended++;
+            Index(record);
+        }
+        finally
+        {
+            _appending.Remove(record.MessageId);
+        }
+
         return new RecordResult(RecordOutcome.Recorded, null);
     }
 
-    Task<UserCursor?> IUsageLogGrain.GetCursor(string channel, string channelUserId) =>
-        Task.FromResult(_users.TryGetValue(UserKey(channel, channelUserId), out var user)
+    async Task<UserCursor?> IUsageLogGrain.GetCursor(string channel, string channelUserId)
+    {
+        // The index holds what was filed before this activation loaded the partition and every record filed since (the
+        // filers tell this grain before a filing pass completes, and a billing-session grain's previous activation
+        // waited for that pass): no read is needed, even for an end user never seen.
+        await AfterRecoveryAsync();
+        return _users.TryGetValue(UserKey(channel, channelUserId), out var user)
             ? new UserCursor(user.Recent[^1], [.. user.Recent])
-            : null);
-
-    Task<UsageDayTotals> IUsageLogGrain.GetTotals() => Task.FromResult(_totals);
-
-    private async Task FlushAsync()
-    {
-        await GroupCommit.GatherAsync(options.Value.GroupCommitWindow);
-        while (_queue.Count > 0 && !_faulted)
-        {
-            var batch = TakeBatch(out var chunks);
-            var totals = Add(_totals, batch.Select(p => p.Record));
-            var lastAt = batch.Max(p => p.Record.At);
-            lastAt = _lastAt is { } previous && previous > lastAt ? previous : lastAt;
-            var actions = new List<TableTransactionAction>(chunks.Count + 1);
-            for (var i = 0; i < chunks.Count; i++)
-            {
-                var chunk = chunks[i];
-                actions.Add(new(TableTransactionActionType.Add, UsageTable.Chunk(
-                    _partitionKey, _chunks + i + 1, [.. chunk.Select(p => p.Bytes)], chunk.Min(p => p.Record.At), chunk.Max(p => p.Record.At))));
-            }
-
-            var totalsRow = UsageTable.Totals(_partitionKey, totals, _chunks + chunks.Count, lastAt);
-            actions.Add(_totalsExist
-                ? new(TableTransactionActionType.UpdateReplace, totalsRow, _totalsETag)
-                : new(TableTransactionActionType.Add, totalsRow));
-            try
-            {
-                var response = await GroupCommit.WriteAsync(metrics, "usage", batch.Count, () => tables.Usage.SubmitTransactionAsync(actions));
-                _totalsETag = response.Value[^1].Headers.ETag ?? _totalsETag;
-                _totalsExist = true;
-                _totals = totals;
-                _chunks += chunks.Count;
-                _lastAt = lastAt;
-                foreach (var pending in batch)
-                {
-                    Index(pending.Record);
-                    _pendingById.Remove(pending.Record.MessageId);
-                    pending.Completion.TrySetResult();
-                }
-            }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException or OperationCanceledException)
-            {
-                // The outcome is unknown (a timeout may have committed): fail every caller and start over from storage,
-                // where the retried messages will be found if they were stored.
-                LogWriteFailed(logger, e, _key, batch.Count);
-                _faulted = true;
-                foreach (var pending in batch.Concat(_queue))
-                    pending.Completion.TrySetException(e);
-                _queue.Clear();
-                _pendingById.Clear();
-                DeactivateOnIdle();
-            }
-
-            if (++_flushesSinceSweep >= 256)
-                Sweep();
-        }
-
-        _flushing = null;
+            : null;
     }
 
-    private List<Pending> TakeBatch(out List<List<Pending>> chunks)
+    Task IUsageLogGrain.Filed(IReadOnlyList<UsageRecord> records)
     {
-        chunks = [];
-        var taken = 0;
-        List<Pending>? current = null;
-        var currentBytes = 0;
-        foreach (var pending in _queue)
+        foreach (var record in records)
         {
-            if (current is null || currentBytes + pending.Bytes.Length > UsageTable.MaxChunkBytes)
-            {
-                if (chunks.Count == MaxChunksPerTransaction)
-                    break;
-                current = [];
-                currentBytes = 0;
-                chunks.Add(current);
-            }
-
-            current.Add(pending);
-            currentBytes += pending.Bytes.Length;
-            taken++;
+            if (record.AppId != _appId || DateOnly.FromDateTime(record.At.UtcDateTime) != _day)
+                continue;
+            Index(record);
+            if (_lastAt is not { } last || record.At > last)
+                _lastAt = record.At;
         }
 
-        var batch = _queue.GetRange(0, taken);
-        _queue.RemoveRange(0, taken);
-        return batch;
+        if (++_filedSinceSweep >= 256)
+            Sweep();
+        return Task.CompletedTask;
     }
 
-    private static UsageDayTotals Add(UsageDayTotals totals, IEnumerable<UsageRecord> records)
+    async Task<UsageRecord?> IUsageLogGrain.Find(string channel, string channelUserId, string messageId, DateTimeOffset at)
     {
-        foreach (var r in records)
+        await AfterRecoveryAsync();
+        if (_lastPosition > 0)
+            await journal.WhenFiledAsync(_lastPosition);
+        await foreach (var chunk in UsageTable.ChunksSince(tables.Usage, _partitionKey, at))
         {
-            totals = totals with
+            foreach (var record in UsageTable.ReadChunk(chunk, _appId))
             {
-                Requests = totals.Requests + 1,
-                BillingSessions = totals.BillingSessions + (r.OpenedBillingSession ? 1 : 0),
-                ChatSessions = totals.ChatSessions + (r.OpenedBillingSession && r.ChannelClass == ChannelClass.Chat ? 1 : 0),
-                VoiceSessions = totals.VoiceSessions + (r.OpenedBillingSession && r.ChannelClass == ChannelClass.Voice ? 1 : 0),
-                ChargedUsd = totals.ChargedUsd + r.ChargedUsd,
-            };
+                if (record.MessageId == messageId && record.ChannelUserId == channelUserId && record.Channel == channel)
+                    return record;
+            }
         }
 
-        return totals;
+        return null;
+    }
+
+    async Task<UsageDayTotals> IUsageLogGrain.GetTotals()
+    {
+        await Billing.Journal.UsageFiling.FileEverywhereAsync(GrainFactory);
+        var row = await tables.Usage.GetEntityIfExistsAsync<TableEntity>(_partitionKey, UsageTable.TotalsRowKey);
+        return UsageTable.ReadTotals(_appId, _day, row.HasValue ? row.Value : null);
     }
 
     private UsageRecord? FindRecorded(string channel, string channelUserId, string messageId) =>
@@ -229,7 +197,11 @@ public sealed partial class UsageLogGrain(
         var key = UserKey(record.Channel, record.ChannelUserId);
         if (!_users.TryGetValue(key, out var user))
             _users[key] = user = new UserIndex();
-        user.Recent.Add(record);
+        else if (user.Recent.Exists(r => r.MessageId == record.MessageId))
+            return; // appended here, then read back once filed
+        // In time order (records are filed in journal order, which across silos is not time order); ties keep arrival order.
+        var at = user.Recent.FindLastIndex(r => r.At <= record.At) + 1;
+        user.Recent.Insert(at, record);
         if (user.Recent.Count > RecentPerUser)
             user.Recent.RemoveAt(0);
     }
@@ -237,7 +209,7 @@ public sealed partial class UsageLogGrain(
     /// <summary>Forgets end users silent for longer than the retry window, so memory follows active users, not traffic.</summary>
     private void Sweep()
     {
-        _flushesSinceSweep = 0;
+        _filedSinceSweep = 0;
         if (_lastAt is not { } lastAt)
             return;
         var horizon = lastAt - options.Value.RetryWindow;
@@ -266,18 +238,6 @@ public sealed partial class UsageLogGrain(
         public List<UsageRecord> Recent { get; } = new(RecentPerUser + 1);
     }
 
-    private sealed class Pending(UsageRecord record, byte[] bytes)
-    {
-        public UsageRecord Record { get; } = record;
-
-        public byte[] Bytes { get; } = bytes;
-
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Usage log {Key} recovered {Records} records of {Users} end users from storage")]
     private static partial void LogRecovered(ILogger logger, string key, int records, int users);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Usage log {Key} failed to store a batch of {Count} records; reloading")]
-    private static partial void LogWriteFailed(ILogger logger, Exception exception, string key, int count);
 }

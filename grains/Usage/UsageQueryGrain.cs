@@ -4,12 +4,16 @@ using Orleans.Concurrency;
 
 namespace Billing.Usage;
 
-/// <summary>Trends straight from the <c>Usage</c> table (U1). A stateless worker: one per silo core, no state.</summary>
+/// <summary>
+/// Trends straight from the <c>Usage</c> table (U1), after every silo filed what it committed (so a trend counts every
+/// decision answered before it was asked). A stateless worker: one per silo core, no state.
+/// </summary>
 [StatelessWorker]
 public sealed class UsageQueryGrain(BillingTables tables) : Grain, IUsageQueryGrain
 {
     async Task<IReadOnlyList<UsageTrendPoint>> IUsageQueryGrain.GetTrend(IReadOnlyList<string> appIds, DateOnly from, DateOnly to, TrendGranularity granularity)
     {
+        await Billing.Journal.UsageFiling.FileEverywhereAsync(GrainFactory);
         var points = new SortedDictionary<DateOnly, UsageTrendPoint>();
         for (var day = from; day <= to; day = day.AddDays(1))
         {
@@ -47,6 +51,7 @@ public sealed class UsageExportGrain(BillingTables tables) : Grain, IUsageExport
 {
     async IAsyncEnumerable<UsageRecord> IUsageExportGrain.Export(string appId, DateOnly from, DateOnly to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await Billing.Journal.UsageFiling.FileEverywhereAsync(GrainFactory);
         // Chunk by chunk, day by day: memory holds one page of chunks, never the export.
         for (var day = from; day <= to; day = day.AddDays(1))
         {

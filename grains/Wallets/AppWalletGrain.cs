@@ -14,14 +14,20 @@ namespace Billing.Wallets;
 /// charge split between them is one atomic, group-committed write (C3, C4, C6, C7).
 /// </summary>
 /// <remarks>
-/// Reentrant so that concurrent charges join one storage transaction; the book checks each debit against what is
-/// available including debits not yet written, so concurrency never overdraws. Draws from the pool are one at a
+/// The book is journaled: a posting is numbered and balanced in memory, made durable in this silo's journal together
+/// with every other app's postings and usage records of the moment, and filed into the <c>Ledgers</c> table afterwards
+/// (docs/metering.md). So the wallet decides from its live balance, and a charge costs no storage transaction of its
+/// own. Before the book loads, every silo files what its journal holds (a posting of an earlier activation, in any
+/// silo's journal, is in the table first), and reading the ledger waits until this activation's postings are filed.
+/// Reentrant so that concurrent charges share the journal's batches; each debit is checked against the live balance
+/// in the same step that numbers it, so concurrency never overdraws. Draws from the pool are one at a
 /// time (<see cref="_drawing"/>) and the pool is asked again only after it was found empty a minute ago.
 /// </remarks>
 [Reentrant]
 public sealed class AppWalletGrain(
     [PersistentState("app-wallet", StorageNames.Billing)] IPersistentState<AppWalletState> wallet,
     BillingTables tables,
+    Billing.Journal.SiloJournal journal,
     BillingClock clock,
     IOptions<MeteringOptions> options,
     Billing.Notifications.IBillingEventSink events,
@@ -44,7 +50,11 @@ public sealed class AppWalletGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _app = await GrainFactory.GetGrain<IAppGrain>(AppId).Get();
-        _book = await LedgerBook.LoadAsync(tables.Ledgers, BookId(AppId), options.Value.GroupCommitWindow, metrics, cancellationToken);
+        // Postings of earlier activations may sit in any silo's journal (or a dead silo's): all filed before the book loads.
+        await journal.WhenRecoveredAsync().WaitAsync(cancellationToken);
+        await Billing.Journal.UsageFiling.FileEverywhereAsync(GrainFactory, strict: true).WaitAsync(cancellationToken);
+        var keyLookback = options.Value.RetryWindow + (2 * options.Value.MaxClockSkew) + TimeSpan.FromMinutes(1);
+        _book = await LedgerBook.LoadJournaledAsync(tables.Ledgers, BookId(AppId), journal.AppendAsync, () => clock.UtcNow, keyLookback, metrics, cancellationToken);
         if (_app is not null)
         {
             await ReadOrderAsync();
@@ -52,6 +62,13 @@ public sealed class AppWalletGrain(
             if (wallet.State.PendingDrawId is not null)
                 await DrawAsync(options.Value.FreeCreditDrawUsd);
         }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The next activation (maybe on another silo) reads the book from the table: file this one's postings first.
+        if (_book is { LastPosition: > 0 } book)
+            await journal.WhenFiledAsync(book.LastPosition).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
     }
 
     Task IAppWalletGrain.AppChanged(AppView app)
@@ -94,7 +111,8 @@ public sealed class AppWalletGrain(
                 legs.Add(new Leg(WalletAccounts.Paid, LedgerEntryKind.Charge, -split.FromPaid));
             if (split.FromFree > 0m)
                 legs.Add(new Leg(WalletAccounts.Free, LedgerEntryKind.Charge, -split.FromFree));
-            var result = await _book.PostAsync(new Posting(legs, openedAt, "billing-session", IdempotencyKey: billingSessionId, Reference: channelClass.ToString()));
+            // A first charge of this session, if any, was posted after its message was sent (within the clock skew).
+            var result = await _book.PostAsync(new Posting(legs, openedAt, "billing-session", IdempotencyKey: billingSessionId, Reference: channelClass.ToString()), openedAt - options.Value.MaxClockSkew);
             if (result.Status != PostingStatus.Insufficient)
             {
                 await RaiseIfPaidExhaustedAsync(result.Entries); // E1: the paid wallet just reached 0
@@ -121,14 +139,16 @@ public sealed class AppWalletGrain(
         return Task.FromResult(new WalletBalance(AppId, _book.Balance(WalletAccounts.Paid), _book.Balance(WalletAccounts.Free), wallet.State.FreeExpiresAt));
     }
 
-    Task<LedgerPage> IAppWalletGrain.GetLedger(string account, long afterSeq, int limit)
+    async Task<LedgerPage> IAppWalletGrain.GetLedger(string account, long afterSeq, int limit)
     {
         RequireApp();
         if (account is not (WalletAccounts.Paid or WalletAccounts.Free))
             throw BillingException.Invalid("account", "ledger.account.invalid", "The account is 'paid' or 'free'.");
         if (limit is < 1 or > 1000)
             throw BillingException.Invalid("limit", "ledger.limit.invalid", "A page holds 1 to 1000 entries.");
-        return LedgerTable.ReadPageAsync(tables.Ledgers, BookId(AppId), account, Math.Max(0, afterSeq), limit);
+        // Read-your-writes: every posting acknowledged so far is in the table before the page is read.
+        await journal.WhenFiledAsync(_book.LastPosition);
+        return await LedgerTable.ReadPageAsync(tables.Ledgers, BookId(AppId), account, Math.Max(0, afterSeq), limit);
     }
 
     async Task<LedgerEntry> IAppWalletGrain.Adjust(WalletAdjustment adjustment)

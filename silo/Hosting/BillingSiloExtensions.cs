@@ -54,6 +54,8 @@ public static class BillingSiloExtensions
                 // the network interface's, as Orleans does when none is configured, and listen on every interface.
                 siloBuilder.ConfigureEndpoints(silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
             siloBuilder.UseBillingClustering();
+            // Orleans' defaults unless set (tests of real silo processes declare a killed silo dead within seconds).
+            siloBuilder.Services.AddOptions<ClusterMembershipOptions>().Bind(builder.Configuration.GetSection("Orleans:Membership"));
             siloBuilder.AddBillingGrains();
             siloBuilder.AddDashboard();
         });
@@ -87,6 +89,10 @@ public static class BillingSiloExtensions
         siloBuilder.Services.AddBillingNotifications();
         siloBuilder.Services.AddSingleton<BillingTables>();
         siloBuilder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<BillingTables>());
+        // The metering decisions of every app on this silo become durable in its journal (docs/metering.md).
+        siloBuilder.Services.AddSingleton<Billing.Journal.SiloJournal>();
+        siloBuilder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<Billing.Journal.SiloJournal>());
+        siloBuilder.Services.AddPlacementDirector<Billing.Journal.NamedSiloPlacement, Billing.Journal.NamedSiloPlacementDirector>();
         siloBuilder.Services.AddOptions<MeteringOptions>()
             .BindConfiguration(MeteringOptions.Section)
             .ValidateOnStart();

@@ -65,6 +65,8 @@ public class MeteringFixture(AzuriteFixture azurite) : IAsyncLifetime
     /// <summary>C7: what the ledger of one balance sums to, read from storage.</summary>
     public async Task<(decimal Sum, List<LedgerEntry> Entries)> LedgerOf(string bookId, string account)
     {
+        // Wallets' postings are filed from the silos' journals: read after everything appended so far is filed.
+        await Billing.Journal.UsageFiling.FileEverywhereAsync(Client, strict: true);
         var entries = new List<LedgerEntry>();
         await foreach (var e in LedgerTable.ReadAllAsync(Ledgers, bookId, account))
             entries.Add(e);
@@ -74,6 +76,7 @@ public class MeteringFixture(AzuriteFixture azurite) : IAsyncLifetime
     /// <summary>C6, C7: every balance of an app's wallet equals the sum of its ledger and is not negative.</summary>
     public async Task AssertWalletConsistent(string appId)
     {
+        await Billing.Journal.UsageFiling.FileEverywhereAsync(Client, strict: true);
         var balances = await LedgerTable.ReadBalancesAsync(Ledgers, AppWalletGrain.BookId(appId));
         foreach (var account in new[] { WalletAccounts.Paid, WalletAccounts.Free })
         {

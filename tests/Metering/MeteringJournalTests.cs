@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using Billing.Journal;
 using Billing.Telemetry;
 using Billing.Tests.Infrastructure;
+using Billing.Tests.Simulation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -57,6 +58,29 @@ public sealed class MeteringJournalTests(AzuriteFixture azurite) : IAsyncLifetim
             Assert.Equal(i + 1, await journal.AppendAsync(Encoding.UTF8.GetBytes($"entry-{i}")));
 
         Assert.Equal(3, journal.Commits);
+    }
+
+    [Fact]
+    public async Task Writes_that_fail_time_out_or_lose_their_reply_are_settled_from_the_head_so_every_entry_is_durable_once_and_none_refused()
+    {
+        // C7 under storage faults: a write whose reply was lost committed, and writing it again fails on its own rows; a
+        // write that failed did not. The journal tells them apart by its head row and neither stops nor doubles.
+        await using var proxy = await StorageFaultProxy.StartAsync(azurite);
+        var faulty = new TableServiceClient(proxy.ConnectionString).GetTableClient(_table.Name);
+        var journal = await MeteringJournal.CreateAsync(faulty, "silo-faults", Metrics, NullLogger.Instance);
+        proxy.Inject(seed: 7, rate: 0.3);
+
+        var positions = new List<long>();
+        for (var round = 0; round < 20; round++)
+            positions.AddRange(await Task.WhenAll(Enumerable.Range(0, 10).Select(i => journal.AppendAsync(Encoding.UTF8.GetBytes($"entry-{(round * 10) + i}")))));
+        proxy.Heal();
+
+        var (_, fails, timesOut, replyLost) = proxy.Counts();
+        Assert.True(replyLost > 0 && fails + timesOut > 0, $"faults injected: {fails} failed, {timesOut} timed out, {replyLost} replies lost");
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), positions.Order());
+        var stored = await ReadAllAsync("silo-faults", 0);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => $"entry-{i}").Order(), stored.Values.Order());
+        Assert.Equal(201, await journal.AppendAsync(Encoding.UTF8.GetBytes("after the faults")));
     }
 
     [Fact]

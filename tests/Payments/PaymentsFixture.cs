@@ -82,6 +82,8 @@ public class PaymentsFixture(AzuriteFixture azurite) : IAsyncLifetime
 
     public async Task<List<LedgerEntry>> PaidLedgerAsync(string appId)
     {
+        // Wallets' postings are filed from the silos' journals: read after everything appended so far is filed.
+        await Billing.Journal.UsageFiling.FileEverywhereAsync(Client, strict: true);
         var entries = new List<LedgerEntry>();
         await foreach (var e in LedgerTable.ReadAllAsync(Ledgers, AppWalletGrain.BookId(appId), WalletAccounts.Paid))
             entries.Add(e);

@@ -53,8 +53,10 @@ public sealed class PaymentMetricsTests(PaymentsFixture fx) : IClassFixture<Paym
         Assert.Equal(PaymentStatus.Succeeded, payment.Status);
         var succeeded = Assert.Single(payments.With("outcome", "succeeded"));
         Assert.Equal("PayPal", succeeded.Tags["method"]);
-        // The purchase's credit is one posting committed to the app's ledger book.
-        Assert.Contains(commits.With("log", "ledger"), m => m.Value >= 1);
+        // The purchase's credit is one posting committed through the silo journal, then filed into the app's ledger book.
+        Assert.Contains(commits.With("log", "journal"), m => m.Value >= 1);
+        await fx.PaidLedgerAsync(appId);
+        Assert.Contains(commits.With("log", "ledger-filing"), m => m.Value >= 1);
     }
 }
 
