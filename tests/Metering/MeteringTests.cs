@@ -57,6 +57,29 @@ public sealed class MeteringTests(MeteringFixture cluster) : IClassFixture<Meter
     }
 
     [Fact]
+    public async Task A_session_charge_retried_after_the_wallet_started_over_is_answered_from_the_first_charge_B4_C7()
+    {
+        // The wallet's postings live in the silo journal; a wallet that starts over must still know the billing sessions
+        // it charged within the retry window (the case of a crash after the charge and before the usage record).
+        var (_, app) = await cluster.NewPaidOnlyAppAsync(10m);
+        var wallet = cluster.Client.GetGrain<IAppWalletGrain>(app);
+        var openedAt = cluster.Clock.GetUtcNow();
+        var first = await wallet.ChargeSession("bs_charged_before_a_restart", ChannelClass.Chat, openedAt);
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        var before = await management.GetTotalActivationCount();
+
+        await management.ForceActivationCollection(TimeSpan.Zero); // every idle activation goes: the wallet starts over
+        cluster.Clock.Advance(TimeSpan.FromMinutes(25));
+        var retried = await wallet.ChargeSession("bs_charged_before_a_restart", ChannelClass.Chat, openedAt);
+
+        Assert.True(await management.GetTotalActivationCount() < before, "the wallet was not deactivated");
+        Assert.Equal(first, retried);
+        var (sum, entries) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Paid);
+        Assert.Single(entries, e => e.IdempotencyKey == "bs_charged_before_a_restart");
+        Assert.Equal(9.80m, sum);
+    }
+
+    [Fact]
     public async Task A_retried_message_id_answers_the_first_decision_and_is_charged_once_B4()
     {
         var (_, app) = await cluster.NewAppAsync();
