@@ -330,15 +330,14 @@ public sealed class LedgerBook
         }
     }
 
-    /// <summary>The entries an idempotency key produced, from memory or storage; null when it was never posted.</summary>
+    /// <summary>
+    /// The entries an idempotency key produced, from memory (a posting in flight is waited for) or storage; null when it
+    /// was never posted.
+    /// </summary>
     public async Task<IReadOnlyList<LedgerEntry>?> FindAsync(string idempotencyKey)
     {
-        lock (_gate)
-        {
-            if (_recent.TryGetValue(idempotencyKey, out var recent))
-                return recent;
-        }
-
+        if (Known(idempotencyKey) is { } known && await known is { Status: not PostingStatus.Insufficient } posted)
+            return posted.Entries;
         return await ReadMarkedEntriesAsync(idempotencyKey);
     }
 

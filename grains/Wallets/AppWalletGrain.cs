@@ -105,7 +105,14 @@ public sealed class AppWalletGrain(
                 continue;
 
             if (ConsumptionRules.Split(price, paid, free, _order) is not { } split)
-                return new SessionCharge(false, 0m, 0m, 0m);
+            {
+                // B4 before C5: a retry of a session charged before the credits ran out or expired (its answer lost in
+                // a crash) gets its first charge; a denial would leave that charge without the message it paid for.
+                return await _book.FindAsync(billingSessionId) is { Count: > 0 } charged
+                    ? ToCharge(charged)
+                    : new SessionCharge(false, 0m, 0m, 0m);
+            }
+
             var legs = new List<Leg>(2);
             if (split.FromPaid > 0m)
                 legs.Add(new Leg(WalletAccounts.Paid, LedgerEntryKind.Charge, -split.FromPaid));

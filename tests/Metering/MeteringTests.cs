@@ -80,6 +80,31 @@ public sealed class MeteringTests(MeteringFixture cluster) : IClassFixture<Meter
     }
 
     [Fact]
+    public async Task A_session_charge_retried_after_the_free_credits_expired_is_answered_from_the_first_charge_B4_C2()
+    {
+        // The crash between a session's charge and its usage record, then the 90th day: the adapter's retry must get the
+        // session it paid for, not a NoCredits denial that leaves the charge without a message (found by the simulator).
+        var (workspace, app) = await cluster.NewAppAsync();
+        var wallet = cluster.Client.GetGrain<IAppWalletGrain>(app);
+        var openedAt = cluster.Clock.GetUtcNow();
+        var first = await wallet.ChargeSession("bs_charged_before_expiry", ChannelClass.Chat, openedAt);
+        await cluster.Client.GetGrain<Billing.Payments.ITestClockGrain>(workspace).Advance(TimeSpan.FromDays(91)); // the sandbox's test clock
+
+        var retried = await wallet.ChargeSession("bs_charged_before_expiry", ChannelClass.Chat, openedAt);
+        await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero); // and once the wallet started over
+        var retriedAfterRestart = await wallet.ChargeSession("bs_charged_before_expiry", ChannelClass.Chat, openedAt);
+        var unpaid = await wallet.ChargeSession("bs_opened_after_expiry", ChannelClass.Chat, cluster.Clock.GetUtcNow());
+
+        Assert.Equal((true, 0.20m), (first.Covered, first.FreeUsd));
+        Assert.Equal(first, retried);
+        Assert.Equal(first, retriedAfterRestart);
+        Assert.False(unpaid.Covered);
+        var (free, entries) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Free);
+        Assert.Single(entries, e => e.Kind == LedgerEntryKind.Charge);
+        Assert.Equal(0m, free);
+    }
+
+    [Fact]
     public async Task A_retried_message_id_answers_the_first_decision_and_is_charged_once_B4()
     {
         var (_, app) = await cluster.NewAppAsync();
