@@ -20,7 +20,7 @@ public static class NotificationsApi
     private static async Task<Ok<IReadOnlyList<OutboxMessageView>>> List(string? status, int? limit, IClusterClient cluster)
     {
         if (!Enum.TryParse<OutboxStatus>(status, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(status, out _))
-            throw BillingException.Invalid("status", "outbox.status.invalid", "The status is pending, sent or dead.");
+            throw BillingException.Invalid("status", "outbox.status.invalid", "The status is pending, sent, dead or unconfirmed.");
         var take = limit ?? 50;
         if (take is < 1 or > OutboxShards.MaxListLimit)
             throw BillingException.Invalid("limit", "outbox.limit.invalid", $"A page holds 1 to {OutboxShards.MaxListLimit} messages.");

@@ -74,9 +74,9 @@ resource operators 'Microsoft.Insights/actionGroups@2023-01-01' = {
 var logAlerts logAlert[] = [
   {
     name: 'emails-dead-lettered'
-    description: 'Emails were dead-lettered after their last attempt (E3). See GET /operator/outbox?status=dead and retry them.'
+    description: 'Emails were dead-lettered after their last attempt, or held as unconfirmed after a send cut short (E3). See GET /operator/outbox?status=dead and ?status=unconfirmed and retry them.'
     severity: 1
-    query: 'customMetrics | where name == "billing.emails" and tostring(customDimensions.outcome) == "dead_lettered" | summarize total = sum(valueSum)'
+    query: 'customMetrics | where name == "billing.emails" and tostring(customDimensions.outcome) in ("dead_lettered", "unconfirmed") | summarize total = sum(valueSum)'
     threshold: 0
     window: 'PT15M'
   }

@@ -24,8 +24,9 @@ public interface IOutboxGrain : IGrainWithIntegerKey
     Task<IReadOnlyList<OutboxMessageView>> List(OutboxStatus status, int limit);
 
     /// <summary>
-    /// E3: an operator sends a dead message again (after fixing its cause, e.g. the user's address): it becomes pending
-    /// with a fresh attempt budget and is delivered in the next pass. Conflict when it is not dead, not found when unknown.
+    /// E3: an operator sends a dead or unconfirmed message again (after fixing its cause, e.g. the user's address, or after
+    /// the recipient said it never arrived): it becomes pending with a fresh attempt budget and is delivered in the next
+    /// pass. Conflict when it is pending or sent, not found when unknown.
     /// </summary>
     Task<OutboxMessageView> Retry(string messageId);
 }

@@ -11,6 +11,12 @@ public enum OutboxStatus
 
     /// <summary>Gave up: the last attempt failed, or the recipient has no known address. An operator may retry it.</summary>
     Dead = 2,
+
+    /// <summary>
+    /// Handed to the mail server, but its outcome was never recorded (the silo stopped or storage failed mid-send): it
+    /// may have been delivered, so it is not sent again on its own. An operator retries it if the recipient did not get it.
+    /// </summary>
+    Unconfirmed = 3,
 }
 
 /// <summary>The outbox is split into a fixed number of shards by a hash of the event id.</summary>

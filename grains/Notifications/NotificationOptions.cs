@@ -73,6 +73,13 @@ public sealed class NotificationOptions
 
     public IReadOnlyList<TimeSpan> EffectiveRetryDelays => RetryDelays.Count > 0 ? RetryDelays : DefaultRetryDelays;
 
+    /// <summary>
+    /// How long a message handed to the mail server may go without its outcome recorded before it counts as interrupted
+    /// (<see cref="OutboxStatus.Unconfirmed"/>): ten SMTP timeouts, far beyond the few commands one message takes, so a
+    /// send still running in another activation of the shard is never mistaken for a dead one.
+    /// </summary>
+    public TimeSpan HandOverDeadline => Smtp.Timeout * 10;
+
     public string EffectiveMessageIdDomain =>
         !string.IsNullOrWhiteSpace(MessageIdDomain) ? MessageIdDomain : MailAddress.TryCreate(FromAddress, out var from) ? from.Host : "localhost";
 

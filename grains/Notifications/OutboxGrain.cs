@@ -16,6 +16,8 @@ namespace Billing.Notifications;
 /// recipient, written once), then sends the due messages, recording each outcome in the message's row: sent, pending
 /// again with a later due date (back-off), or dead. The reminder and the wake-ups only start passes; the rows decide
 /// what is due, so a missed or doubled tick changes nothing, and a restarted silo carries on from the table.
+/// Each send is claimed in its row before the mail server sees it, so a send cut short by a crash is found afterwards
+/// and held as unconfirmed instead of being sent a second time (see docs/notifications.md).
 /// </summary>
 public sealed partial class OutboxGrain(
     OutboxTable table,
@@ -87,11 +89,11 @@ public sealed partial class OutboxGrain(
     {
         if (OutboxShards.OfMessage(messageId) != Shard || await table.GetMessageAsync(Shard, messageId) is not { } row)
             throw BillingException.NotFound("outbox.message.not-found", $"Outbox message '{messageId}' was not found.");
-        if (row.Status != OutboxStatus.Dead)
-            throw BillingException.Conflict("outbox.message.not-dead", $"Outbox message '{messageId}' is {row.Status}; only dead messages are retried.");
+        if (row.Status is not (OutboxStatus.Dead or OutboxStatus.Unconfirmed))
+            throw BillingException.Conflict("outbox.message.not-dead", $"Outbox message '{messageId}' is {row.Status}; only dead and unconfirmed messages are retried.");
 
         // A fresh attempt budget; the last error stays visible until the next attempt replaces it.
-        var retried = await table.UpdateMessageAsync(Shard, row with { Status = OutboxStatus.Pending, Attempts = 0, DueAt = clock.UtcNow });
+        var retried = await table.UpdateMessageAsync(Shard, row with { Status = OutboxStatus.Pending, Attempts = 0, DueAt = clock.UtcNow, HandedOverAt = null, HandOverId = null });
         CountPending(1);
         LogRetried(logger, Shard, messageId);
         await EnsureReminderAsync();
@@ -240,6 +242,9 @@ public sealed partial class OutboxGrain(
     /// <summary>Sends one due message and records the outcome; true when it was sent.</summary>
     private async Task<bool> DeliverAsync(OutboxMessageRow message, IMailSession session, Dictionary<string, BillingEvent?> cache)
     {
+        if (message.HandedOverAt is { } handedOverAt)
+            return await UnconfirmedAsync(message, handedOverAt);
+
         var now = clock.UtcNow;
         string to;
         string? name = null;
@@ -279,28 +284,77 @@ public sealed partial class OutboxGrain(
             return await DeadAsync(message with { To = to }, $"Could not build the email: {e.Message}");
         }
 
+        if (await HandOverAsync(message with { To = to }, now) is not { } handed)
+            return false; // another activation of this shard (during a membership change) is sending it
+
         try
         {
             await session.SendAsync(mime, CancellationToken.None);
         }
         catch (MailDeliveryException e)
         {
-            var attempts = message.Attempts + 1;
-            var next = e.Permanent ? null : DeliveryRules.NextAttemptAt(attempts, now, options.Value.MaxAttempts, options.Value.EffectiveRetryDelays);
-            LogSendFailed(logger, Shard, message.Key, attempts, e.Message);
+            // The server said no, or could not be reached: nothing was delivered, so the claim is released.
+            var next = e.Permanent ? null : DeliveryRules.NextAttemptAt(handed.Attempts, now, options.Value.MaxAttempts, options.Value.EffectiveRetryDelays);
+            LogSendFailed(logger, Shard, message.Key, handed.Attempts, e.Message);
             metrics.Email("failed");
+            var released = handed with { HandedOverAt = null, HandOverId = null };
             if (next is null)
-                return await DeadAsync(message with { Attempts = attempts, To = to }, e.Message);
-            await SaveAsync(message with { Attempts = attempts, To = to, DueAt = next, LastError = e.Message });
+                return await DeadAsync(released, e.Message);
+            await SaveAsync(released with { DueAt = next, LastError = e.Message });
             return false;
         }
 
-        await SaveAsync(message with { Status = OutboxStatus.Sent, Attempts = message.Attempts + 1, To = to, SentAt = now, DueAt = null, LastError = null });
+        await SaveAsync(handed with { Status = OutboxStatus.Sent, SentAt = now, DueAt = null, LastError = null, HandedOverAt = null, HandOverId = null });
         metrics.Email("sent");
         CountPending(-1);
         var template = message.Template.ToString();
         LogSent(logger, Shard, message.Key, template);
         return true;
+    }
+
+    /// <summary>
+    /// Claims the message in its row before the mail server sees it (E2, E3): the attempt is counted and the row is not
+    /// due again until <see cref="NotificationOptions.HandOverDeadline"/>. Answers the claimed row, or null when another
+    /// writer changed the row first. A claim whose reply was lost (and that the SDK's retry then saw as changed) is
+    /// recognised by its id in the row.
+    /// </summary>
+    private async Task<OutboxMessageRow?> HandOverAsync(OutboxMessageRow message, DateTimeOffset now)
+    {
+        var claim = message with
+        {
+            Attempts = message.Attempts + 1,
+            DueAt = now + options.Value.HandOverDeadline,
+            LastError = $"Handed to the mail server at {now:u}; its answer is not recorded yet.",
+            HandedOverAt = now,
+            HandOverId = Guid.NewGuid().ToString("N"),
+        };
+        try
+        {
+            return await table.UpdateMessageAsync(Shard, claim);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 412)
+        {
+            var stored = await table.GetMessageAsync(Shard, message.Key);
+            if (stored?.HandOverId == claim.HandOverId)
+                return stored;
+            LogLostRace(logger, Shard, message.Key);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A claim that outlived its deadline: the send it announced was cut short after the hand-over (the silo stopped, or
+    /// the outcome could not be written). The server may have delivered it, and a second copy of a billing email reads
+    /// as a second charge, so it is held for an operator instead of being sent again.
+    /// </summary>
+    private async Task<bool> UnconfirmedAsync(OutboxMessageRow message, DateTimeOffset handedOverAt)
+    {
+        var reason = $"Handed to the mail server at {handedOverAt:u}, but the outcome was never recorded (the sender stopped mid-send): it may have been delivered. Retry it if the recipient did not get it.";
+        LogUnconfirmed(logger, Shard, message.Key, handedOverAt);
+        await SaveAsync(message with { Status = OutboxStatus.Unconfirmed, DueAt = null, LastError = reason, HandedOverAt = null, HandOverId = null });
+        metrics.Email("unconfirmed");
+        CountPending(-1);
+        return false;
     }
 
     private async Task<bool> DeadAsync(OutboxMessageRow message, string reason)
@@ -340,7 +394,10 @@ public sealed partial class OutboxGrain(
     [LoggerMessage(Level = LogLevel.Error, Message = "OutboxGrain {Shard}: message {MessageKey} dead-lettered: {Reason}")]
     private static partial void LogDead(ILogger logger, int shard, string messageKey, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "OutboxGrain {Shard}: dead message {MessageKey} retried by an operator")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "OutboxGrain {Shard}: message {MessageKey} was handed to the mail server at {HandedOverAt} and its outcome never recorded; held as unconfirmed for an operator")]
+    private static partial void LogUnconfirmed(ILogger logger, int shard, string messageKey, DateTimeOffset handedOverAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "OutboxGrain {Shard}: dead or unconfirmed message {MessageKey} retried by an operator")]
     private static partial void LogRetried(ILogger logger, int shard, string messageKey);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "OutboxGrain {Shard}: message {MessageKey} was recorded by another activation first")]

@@ -25,6 +25,12 @@ public sealed record OutboxMessageRow(
     string MimeMessageId,
     ETag ETag)
 {
+    /// <summary>When the message was last handed to the mail server with its outcome not yet recorded; null otherwise.</summary>
+    public DateTimeOffset? HandedOverAt { get; init; }
+
+    /// <summary>Names that hand-over, so a writer whose claim's reply was lost recognises its own claim in the row.</summary>
+    public string? HandOverId { get; init; }
+
     public OutboxMessageView View() =>
         new(Key, EventId, EventType, WorkspaceId, Template, Recipient, To, Status, Attempts, CreatedAt, Status == OutboxStatus.Pending ? DueAt : null, SentAt, LastError, MimeMessageId);
 }
@@ -270,6 +276,8 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
         ["SentAt"] = m.SentAt,
         ["LastError"] = m.LastError is { } e ? Truncate(e) : null,
         ["MimeMessageId"] = m.MimeMessageId,
+        ["HandedOverAt"] = m.HandedOverAt,
+        ["HandOverId"] = m.HandOverId,
     };
 
     /// <summary>A row that is not a message (a template or status this version does not know), or null.</summary>
@@ -315,5 +323,9 @@ public sealed class OutboxTable(TableServiceClient service, string serviceId) : 
         row.GetDateTimeOffset("SentAt"),
         row.GetString("LastError"),
         row.GetString("MimeMessageId") ?? "",
-        row.ETag);
+        row.ETag)
+    {
+        HandedOverAt = row.GetDateTimeOffset("HandedOverAt"),
+        HandOverId = row.GetString("HandOverId"),
+    };
 }

@@ -59,7 +59,7 @@ public sealed class BillingMetrics
     public void Payment(string method, string outcome) =>
         _payments.Add(1, new KeyValuePair<string, object?>("method", method), new KeyValuePair<string, object?>("outcome", outcome));
 
-    /// <param name="outcome">"sent", "failed" (will be retried) or "dead_lettered".</param>
+    /// <param name="outcome">"sent", "failed" (will be retried), "dead_lettered" or "unconfirmed" (a send interrupted after the hand-over).</param>
     public void Email(string outcome) =>
         _emails.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 

@@ -25,6 +25,7 @@ public sealed class SmtpTestServer : IAsyncDisposable
     private readonly ConcurrentQueue<(byte[] Raw, string[] Recipients)> _received = new();
     private readonly ConcurrentDictionary<string, SmtpResponse> _refusals = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
+    private volatile ReplyHold? _hold;
     private SmtpServerHost? _server;
     private CancellationTokenSource? _stop;
     private Task? _running;
@@ -82,6 +83,24 @@ public sealed class SmtpTestServer : IAsyncDisposable
     public void Refuse(string address, int code) =>
         _refusals[address] = new SmtpResponse((SmtpReplyCode)code, $"refused by the test server ({code})");
 
+    /// <summary>
+    /// From now on the server keeps each message it receives but holds its reply until the returned hold is released: a
+    /// test can look at the sender while the message is on the server and the sender has no answer yet.
+    /// </summary>
+    public ReplyHold HoldReplies()
+    {
+        var hold = new ReplyHold();
+        _hold = hold;
+        return hold;
+    }
+
+    /// <summary>Replies are no longer held (a held one is answered).</summary>
+    public void StopHolding()
+    {
+        _hold?.Release();
+        _hold = null;
+    }
+
     /// <summary>Messages to <paramref name="address"/> are accepted again.</summary>
     public void Accept(string address) => _refusals.TryRemove(address, out _);
 
@@ -130,17 +149,33 @@ public sealed class SmtpTestServer : IAsyncDisposable
     /// <summary>Keeps each message as the exact bytes received, or answers the refusal set for one of its recipients.</summary>
     private sealed class Store(SmtpTestServer owner) : MessageStore
     {
-        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             var recipients = transaction.To.Select(to => to.AsAddress()).ToArray();
             foreach (var recipient in recipients)
             {
                 if (owner._refusals.TryGetValue(recipient, out var refusal))
-                    return Task.FromResult(refusal);
+                    return refusal;
             }
 
             owner._received.Enqueue((buffer.ToArray(), recipients));
-            return Task.FromResult(SmtpResponse.Ok);
+            if (owner._hold is { } hold)
+            {
+                hold.Received.TrySetResult();
+                await hold.Released.Task.WaitAsync(cancellationToken);
+            }
+
+            return SmtpResponse.Ok;
         }
+    }
+
+    /// <summary>A held reply: <see cref="Received"/> completes when a message arrived, <see cref="Release"/> answers it.</summary>
+    public sealed class ReplyHold
+    {
+        public TaskCompletionSource Received { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        internal TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => Released.TrySetResult();
     }
 }
