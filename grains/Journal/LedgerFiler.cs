@@ -33,49 +33,30 @@ public sealed partial class LedgerFiler(TableClient ledgers, BillingMetrics metr
     private const int MaxCachedBooks = 20_000;
 
     private readonly ConcurrentDictionary<string, BookState> _books = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _passes = new(1, 1);
+    private readonly FilingPass _pass = new();
 
     /// <summary>Files <paramref name="postings"/> (in journal order); safe to repeat.</summary>
-    public async Task FileAsync(IReadOnlyList<JournaledPosting> postings, CancellationToken cancellationToken)
-    {
-        if (postings.Count == 0)
-            return;
-        await _passes.WaitAsync(cancellationToken);
-        try
-        {
-            if (_books.Count > MaxCachedBooks)
-                _books.Clear();
-            var byBook = postings.GroupBy(p => p.BookId, StringComparer.Ordinal).ToList();
-            await Parallel.ForEachAsync(byBook, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (book, ct) =>
-                await FileBookAsync(book.Key, [.. book], ct));
-        }
-        finally
-        {
-            _passes.Release();
-        }
-    }
+    public Task FileAsync(IReadOnlyList<JournaledPosting> postings, CancellationToken cancellationToken) =>
+        postings.Count == 0
+            ? Task.CompletedTask
+            : _pass.RunAsync(
+                () =>
+                {
+                    if (_books.Count > MaxCachedBooks)
+                        _books.Clear();
+                    return postings.GroupBy(p => p.BookId, StringComparer.Ordinal).ToList();
+                },
+                (book, ct) => FileBookAsync(book.Key, [.. book], ct),
+                cancellationToken);
 
-    private async Task FileBookAsync(string bookId, List<JournaledPosting> postings, CancellationToken cancellationToken)
+    /// <summary>Another writer moved the head (412), or the outcome is unknown: the head is reloaded and what is still missing filed.</summary>
+    private Task FileBookAsync(string bookId, List<JournaledPosting> postings, CancellationToken cancellationToken)
     {
         var partitionKey = LedgerTable.PartitionKey(bookId);
-        for (var attempt = 1; ; attempt++)
-        {
-            var state = _books.TryGetValue(partitionKey, out var cached) ? cached : await LoadAsync(partitionKey, cancellationToken);
-            try
-            {
-                await WriteAsync(state, postings, cancellationToken);
-                return;
-            }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException)
-            {
-                // Another writer moved the head (412), or the outcome is unknown: reload and file what is still missing.
-                _books.TryRemove(partitionKey, out _);
-                if (attempt >= 5)
-                    throw;
-                if (e is not TableTransactionFailedException { Status: 412 })
-                    LogRetry(logger, e, bookId, attempt);
-            }
-        }
+        return FilingPass.FileWithRetriesAsync(
+            async () => await WriteAsync(_books.TryGetValue(partitionKey, out var cached) ? cached : await LoadAsync(partitionKey, cancellationToken), postings, cancellationToken),
+            () => _books.TryRemove(partitionKey, out _),
+            (e, attempt) => LogRetry(logger, e, bookId, attempt));
     }
 
     private async Task WriteAsync(BookState state, List<JournaledPosting> postings, CancellationToken cancellationToken)
@@ -155,7 +136,7 @@ public sealed partial class LedgerFiler(TableClient ledgers, BillingMetrics metr
         return state;
     }
 
-    public void Dispose() => _passes.Dispose();
+    public void Dispose() => _pass.Dispose();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Filing into ledger book {BookId} failed (attempt {Attempt}); reloading its head and filing again")]
     private static partial void LogRetry(ILogger logger, Exception exception, string bookId, int attempt);

@@ -30,12 +30,16 @@ namespace Billing.Journal;
 /// property of at most <see cref="MaxChunkBytes"/>.
 /// </para>
 /// <para>
-/// Owned by the silo's <see cref="SiloJournal"/>, which files the projections from it and recovers dead silos' journals.
+/// Owned by the silo's <see cref="SiloJournal"/>, which files the projections from it; <see cref="DeadSiloRecovery"/>
+/// files the journals of dead silos.
 /// </para>
 /// </remarks>
 public sealed partial class MeteringJournal : IDisposable
 {
     public const string HeadRowKey = "head";
+
+    /// <summary>Head property: every entry of the journal is in the projections (set by its owner at a graceful stop, or by a recoverer).</summary>
+    public const string FiledProperty = "Filed";
 
     /// <summary>Under Azure's 64 KiB binary property limit.</summary>
     public const int MaxChunkBytes = 60_000;
@@ -396,6 +400,10 @@ public sealed partial class MeteringJournal : IDisposable
         if (deletes.Count > 0)
             await table.SubmitTransactionAsync(deletes, cancellationToken);
     }
+
+    /// <summary>Marks a sealed journal filed through <paramref name="next"/> - 1: nobody has to file it again.</summary>
+    public static Task<Response> MarkFiledAsync(TableClient table, string journalId, long next, CancellationToken cancellationToken = default) =>
+        table.UpdateEntityAsync(new TableEntity(journalId, HeadRowKey) { [FiledProperty] = true, ["FiledThrough"] = next - 1 }, ETag.All, TableUpdateMode.Merge, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Journal {JournalId} was sealed by {SealedBy} (this silo was declared dead): {Entries} entries refused, no further appends")]
     private static partial void LogFenced(ILogger logger, string journalId, string sealedBy, int entries);

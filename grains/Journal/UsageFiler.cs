@@ -32,63 +32,41 @@ public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics
     private readonly ConcurrentDictionary<string, PartitionState> _partitions = new(StringComparer.Ordinal);
 
     /// <summary>One filing pass at a time (the silo's own, or a recovery's): a partition's cached state has one writer here.</summary>
-    private readonly SemaphoreSlim _passes = new(1, 1);
+    private readonly FilingPass _pass = new();
 
     public static string WatermarkRowKey(string journalId) => WatermarkPrefix + journalId;
 
     /// <summary>Files <paramref name="entries"/> (in position order) of journal <paramref name="journalId"/>; safe to repeat.</summary>
-    public async Task FileAsync(string journalId, IReadOnlyList<(long Position, UsageRecord Record)> entries, CancellationToken cancellationToken)
-    {
-        await _passes.WaitAsync(cancellationToken);
-        try
-        {
-            await FilePassAsync(journalId, entries, cancellationToken);
-        }
-        finally
-        {
-            _passes.Release();
-        }
-    }
-
-    private async Task FilePassAsync(string journalId, IReadOnlyList<(long Position, UsageRecord Record)> entries, CancellationToken cancellationToken)
-    {
-        if (_partitions.Count > MaxCachedPartitions)
-            _partitions.Clear();
-        var byPartition = entries
-            .GroupBy(e => UsageTable.PartitionKey(e.Record.AppId, DateOnly.FromDateTime(e.Record.At.UtcDateTime)), StringComparer.Ordinal)
-            .ToList();
-        await Parallel.ForEachAsync(byPartition, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (group, ct) =>
-        {
-            var first = group.First().Record;
-            await FilePartitionAsync(journalId, group.Key, first.AppId, DateOnly.FromDateTime(first.At.UtcDateTime), [.. group], ct);
-        });
-    }
-
-    private async Task FilePartitionAsync(string journalId, string partitionKey, string appId, DateOnly day, List<(long Position, UsageRecord Record)> entries, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            var state = _partitions.TryGetValue(partitionKey, out var cached) ? cached : await LoadAsync(partitionKey, appId, day, cancellationToken);
-            var watermark = state.Watermarks.TryGetValue(journalId, out var w) ? w : await LoadWatermarkAsync(state, journalId, cancellationToken);
-            var todo = entries.Where(e => e.Position > watermark).ToList();
-            if (todo.Count == 0)
-                return;
-            try
+    public Task FileAsync(string journalId, IReadOnlyList<(long Position, UsageRecord Record)> entries, CancellationToken cancellationToken) =>
+        _pass.RunAsync(
+            () =>
             {
-                await WriteAsync(state, journalId, todo, cancellationToken);
-                return;
-            }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException)
+                if (_partitions.Count > MaxCachedPartitions)
+                    _partitions.Clear();
+                return entries
+                    .GroupBy(e => UsageTable.PartitionKey(e.Record.AppId, DateOnly.FromDateTime(e.Record.At.UtcDateTime)), StringComparer.Ordinal)
+                    .ToList();
+            },
+            (group, ct) =>
             {
-                // Another filer moved the totals row (412), or the outcome is unknown: reload and file what is still missing.
-                _partitions.TryRemove(partitionKey, out _);
-                if (attempt >= 5)
-                    throw;
-                if (e is not TableTransactionFailedException { Status: 412 })
-                    LogRetry(logger, e, partitionKey, attempt);
-            }
-        }
-    }
+                var first = group.First().Record;
+                return FilePartitionAsync(journalId, group.Key, first.AppId, DateOnly.FromDateTime(first.At.UtcDateTime), [.. group], ct);
+            },
+            cancellationToken);
+
+    /// <summary>Another filer moved the totals row (412), or the outcome is unknown: the partition is reloaded and what is still missing filed.</summary>
+    private Task FilePartitionAsync(string journalId, string partitionKey, string appId, DateOnly day, List<(long Position, UsageRecord Record)> entries, CancellationToken cancellationToken) =>
+        FilingPass.FileWithRetriesAsync(
+            async () =>
+            {
+                var state = _partitions.TryGetValue(partitionKey, out var cached) ? cached : await LoadAsync(partitionKey, appId, day, cancellationToken);
+                var watermark = state.Watermarks.TryGetValue(journalId, out var w) ? w : await LoadWatermarkAsync(state, journalId, cancellationToken);
+                var todo = entries.Where(e => e.Position > watermark).ToList();
+                if (todo.Count > 0)
+                    await WriteAsync(state, journalId, todo, cancellationToken);
+            },
+            () => _partitions.TryRemove(partitionKey, out _),
+            (e, attempt) => LogRetry(logger, e, partitionKey, attempt));
 
     private async Task WriteAsync(PartitionState state, string journalId, List<(long Position, UsageRecord Record)> todo, CancellationToken cancellationToken)
     {
@@ -184,7 +162,7 @@ public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics
         return totals;
     }
 
-    public void Dispose() => _passes.Dispose();
+    public void Dispose() => _pass.Dispose();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Filing into usage partition {PartitionKey} failed (attempt {Attempt}); reloading its state and filing again")]
     private static partial void LogRetry(ILogger logger, Exception exception, string partitionKey, int attempt);

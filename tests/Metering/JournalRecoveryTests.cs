@@ -53,15 +53,14 @@ public sealed class JournalRecoveryTests(AzuriteFixture azurite) : IAsyncLifetim
         var postings = Postings("app:app-0", 150).Concat(Postings("app:app-1", 40)).ToList();
         var positions = await Task.WhenAll(records.Select(r => zombie.AppendAsync(JournalEntries.Usage(r))).Concat(postings.Select(p => zombie.AppendAsync(JournalEntries.Ledger(p)))));
 
-        using var survivor = new UsageFiler(_usage, Metrics, NullLogger.Instance);
-        using var ledgerFiler = new LedgerFiler(_ledgers, Metrics, NullLogger.Instance);
         var told = new List<UsageRecord>();
-        await SiloJournal.RecoverJournalAsync(_journals, survivor, ledgerFiler, (filed, _) => { told.AddRange(filed); return Task.CompletedTask; }, zombie.JournalId, "svc|cluster|127.0.0.1:2@2", NullLogger.Instance, TestContext.Current.CancellationToken);
+        using var survivor = new JournalFiling(new UsageFiler(_usage, Metrics, NullLogger.Instance), new LedgerFiler(_ledgers, Metrics, NullLogger.Instance), (filed, _) => { told.AddRange(filed.Select(f => f.Record)); return Task.FromResult(new List<(long, UsageRecord)>()); });
+        await DeadSiloRecovery.RecoverJournalAsync(_journals, survivor, zombie.JournalId, "svc|cluster|127.0.0.1:2@2", NullLogger.Instance, TestContext.Current.CancellationToken);
         var late = zombie.AppendAsync(JournalEntries.Usage(Record(600)));
 
         await Assert.ThrowsAsync<JournalSealedException>(() => late);
         var head = (await _journals.GetEntityAsync<TableEntity>(zombie.JournalId, MeteringJournal.HeadRowKey, cancellationToken: TestContext.Current.CancellationToken)).Value;
-        Assert.Equal((true, true, 791L), (head.GetBoolean("Sealed"), head.GetBoolean(SiloJournal.FiledProperty), head.GetInt64("NextPosition")));
+        Assert.Equal((true, true, 791L), (head.GetBoolean("Sealed"), head.GetBoolean(MeteringJournal.FiledProperty), head.GetInt64("NextPosition")));
         Assert.Equal(790, positions.Distinct().Count());
         await AssertFiledOnce(records);
         // The usage logs, where starting billing-session grains find their end users, are told of every record filed.

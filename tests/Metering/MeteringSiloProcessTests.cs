@@ -101,7 +101,7 @@ public sealed class MeteringSiloProcessTests(AzuriteFixture azurite)
             .QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey ge {serviceId + "|"} and PartitionKey lt {serviceId + "}"} and RowKey eq {MeteringJournal.HeadRowKey}"), cancellationToken: cancel)
             .ToListAsync(cancel);
         Assert.Equal(2, heads.Count);
-        var dead = Assert.Single(heads, h => h.GetBoolean(SiloJournal.FiledProperty) == true);
+        var dead = Assert.Single(heads, h => h.GetBoolean(MeteringJournal.FiledProperty) == true);
         Assert.True(dead.GetBoolean("Sealed"));
         Assert.False(survivor.HasExited, survivor.RecentOutput);
     }

@@ -302,7 +302,7 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
             {
                 last = await problems();
             }
-            catch (Exception e) when (SimulationRun.IsTransient(e) && clock.Elapsed < SettleBound)
+            catch (Exception e) when (SimulationRun.IsTransient(e, cancellationToken) && clock.Elapsed < SettleBound)
             {
                 last = [$"{what}: {e.GetType().Name}: {e.Message}"];
             }

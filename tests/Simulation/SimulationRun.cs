@@ -96,7 +96,7 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
                 // The earlier attempt did it before its answer was lost: a create answers "already exists" now.
                 return default!;
             }
-            catch (Exception e) when (attempt < 10 && IsTransient(e))
+            catch (Exception e) when (attempt < 10 && IsTransient(e, cancellationToken))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), cancellationToken);
             }
@@ -178,7 +178,7 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
                 _answers.GetOrAdd(message.MessageId, _ => []).Add(decision);
                 return;
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (IsTransient(e, cancellationToken))
             {
                 // An adapter's back-off between retries of the same message id (B4), not a wait for the product.
                 await Task.Delay(TimeSpan.FromMilliseconds(150 * attempt), cancellationToken);
@@ -302,7 +302,7 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
                 _ownerLog.Add($"{what}: refused {e.Code}");
                 return;
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (IsTransient(e, cancellationToken))
             {
                 _ownerLog.Add($"{what}: attempt {attempt} failed ({e.GetType().Name})");
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
@@ -326,6 +326,11 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
 
     private bool AllDelivered() => _answers.Count + _unanswered.Count >= _totalMessages;
 
-    /// <summary>What a caller may retry: the cluster or its storage failing, not the product's answer (a <see cref="BillingException"/>).</summary>
-    public static bool IsTransient(Exception e) => e is not BillingException and not OperationCanceledException;
+    /// <summary>
+    /// What a caller may retry: the cluster or its storage failing, not the product's answer (a <see cref="BillingException"/>)
+    /// and not the test being cancelled. Orleans reports a message that expired while its grain was being placed (a silo
+    /// going down) as an <see cref="OperationCanceledException"/>: that one is the cluster's, and retried.
+    /// </summary>
+    public static bool IsTransient(Exception e, CancellationToken testCancellation) =>
+        e is not BillingException && !(e is OperationCanceledException && testCancellation.IsCancellationRequested);
 }

@@ -1,0 +1,140 @@
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+
+namespace Billing.Journal;
+
+/// <summary>
+/// Recovery of the journals of silos declared dead, run by every survivor: the dead silo's journal is sealed (a zombie's
+/// next append fails on the head's ETag), what it holds is filed into the projections, and it is marked filed. Grains
+/// whose answers depend on the projections (billing sessions, wallets, usage logs) wait for
+/// <see cref="WhenRecoveredAsync"/> before they answer, so none answers from projections that still miss a dead
+/// silo's entries.
+/// </summary>
+/// <remarks>
+/// Survivors may recover the same journal at once: sealing is idempotent, filing is idempotent by position and
+/// sequence, and a journal marked filed is left alone. A recovery that fails (storage refusing) fails the waiting
+/// activations, whose callers retry, and is started over by the next one that asks.
+/// </remarks>
+public sealed partial class DeadSiloRecovery(
+    TableClient journals,
+    JournalFiling filing,
+    IClusterMembershipService membership,
+    SiloAddress self,
+    Func<SiloAddress, string> journalIdOf,
+    ILogger logger)
+{
+    private readonly Lock _gate = new();
+    private readonly HashSet<SiloAddress> _checkedDead = [];
+    private Task? _recovery;
+    private MembershipVersion _recoveryVersion;
+
+    /// <summary>
+    /// Completes once every silo that this silo's membership view declares dead has had its journal filed. Cheap when
+    /// nothing died since the last check: grains await it in activation.
+    /// </summary>
+    public Task WhenRecoveredAsync(CancellationToken stopping)
+    {
+        var snapshot = membership.CurrentSnapshot;
+        lock (_gate)
+        {
+            var pending = false;
+            foreach (var member in snapshot.Members.Values)
+            {
+                if (member.Status == SiloStatus.Dead && !_checkedDead.Contains(member.SiloAddress) && !member.SiloAddress.Equals(self))
+                {
+                    pending = true;
+                    break;
+                }
+            }
+
+            if (!pending)
+                return Task.CompletedTask;
+            if (_recovery is null || _recoveryVersion.Value < snapshot.Version.Value || _recovery.IsFaulted)
+            {
+                _recoveryVersion = snapshot.Version;
+                _recovery = RecoverAsync(snapshot, _recovery, stopping);
+            }
+
+            return _recovery;
+        }
+    }
+
+    /// <summary>Recovers as soon as membership declares a silo dead, not only when a grain first asks.</summary>
+    public async Task WatchMembershipAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stopping))
+            {
+                if (snapshot.Members.Values.Any(m => m.Status == SiloStatus.Dead))
+                    await WhenRecoveredAsync(stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Seals and files the journal of every dead silo of the snapshot that is not yet filed; fails if one could not be.</summary>
+    private async Task RecoverAsync(ClusterMembershipSnapshot snapshot, Task? previous, CancellationToken stopping)
+    {
+        if (previous is not null)
+            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var dead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && !m.SiloAddress.Equals(self)).Select(m => m.SiloAddress).ToList();
+        var all = true;
+        foreach (var address in dead)
+        {
+            lock (_gate)
+            {
+                if (_checkedDead.Contains(address))
+                    continue;
+            }
+
+            try
+            {
+                await RecoverJournalAsync(journals, filing, journalIdOf(address), journalIdOf(self), logger, stopping);
+                lock (_gate)
+                    _checkedDead.Add(address);
+            }
+            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException or InvalidOperationException)
+            {
+                LogRecoveryFailed(logger, e, journalIdOf(address));
+                all = false;
+            }
+        }
+
+        if (!all)
+            throw new InvalidOperationException("A dead silo's metering journal could not be filed yet; retry.");
+    }
+
+    /// <summary>
+    /// Seals journal <paramref name="journalId"/> (its owner, if it still runs, can append nothing more), files every entry
+    /// it holds into the projections and marks it filed. Idempotent: the filers skip what is already filed, a filed
+    /// journal is left alone, and a journal never created is nothing to do.
+    /// </summary>
+    public static async Task RecoverJournalAsync(
+        TableClient journals, JournalFiling filing, string journalId, string recoveredBy, ILogger logger, CancellationToken cancellationToken)
+    {
+        var head = await journals.GetEntityIfExistsAsync<TableEntity>(journalId, MeteringJournal.HeadRowKey, cancellationToken: cancellationToken);
+        if (!head.HasValue || head.Value is not { } row || row.GetBoolean(MeteringJournal.FiledProperty) == true)
+            return;
+        var next = await MeteringJournal.SealAsync(journals, journalId, recoveredBy, logger, cancellationToken);
+        var entries = new List<(long Position, ReadOnlyMemory<byte> Entry)>();
+        await foreach (var item in MeteringJournal.ReadAsync(journals, journalId, 0, cancellationToken))
+            entries.Add(item);
+
+        // A usage log that was not told is on a silo that is dying too (recovery runs right after a death): its next
+        // activation loads the partition, which holds these records now.
+        await filing.FileAsync(journalId, entries, cancellationToken);
+        await MeteringJournal.MarkFiledAsync(journals, journalId, next, cancellationToken);
+        await MeteringJournal.TrimAsync(journals, journalId, next - 1, cancellationToken);
+        LogRecovered(logger, journalId, entries.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recovery of the dead silo's journal {JournalId} failed; grains wait and it is tried again")]
+    private static partial void LogRecoveryFailed(ILogger logger, Exception exception, string journalId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered the dead silo's journal {JournalId}: {Entries} entries filed")]
+    private static partial void LogRecovered(ILogger logger, string journalId, int entries);
+}
