@@ -31,6 +31,7 @@ public sealed partial class SiloJournal(
     IOptions<MeteringOptions> options,
     BillingMetrics metrics,
     IGrainFactory grains,
+    BillingClock clock,
     ILogger<SiloJournal> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     /// <summary>How long a filing pass waits for one usage log to take what was filed into its partition.</summary>
@@ -39,14 +40,14 @@ public sealed partial class SiloJournal(
     private readonly Lock _gate = new();
     private readonly List<(long Position, ReadOnlyMemory<byte> Entry)> _committed = [];
     private readonly List<(long Position, TaskCompletionSource Filed)> _waiters = [];
-
-    /// <summary>Filed usage records whose usage log did not take them yet (it timed out or failed): told again each pass.</summary>
-    private List<(long Position, UsageRecord Record)> _untold = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
     private JournalFiling _filing = null!;
     private DeadSiloRecovery _recovery = null!;
     private MeteringJournal? _journal;
+
+    /// <summary>Filed usage records whose usage log timed out taking them: told again each pass (the filing loop's own).</summary>
+    private List<(long Position, UsageRecord Record)> _untold = [];
     private long _filedThrough;
     private long _committedThrough;
     private Task _fileLoop = Task.CompletedTask;
@@ -251,7 +252,7 @@ public sealed partial class SiloJournal(
     /// </summary>
     private List<(long Position, UsageRecord Record)> Unexpired(List<(long Position, UsageRecord Record)> untold)
     {
-        var horizon = DateTimeOffset.UtcNow - options.Value.RetryWindow - options.Value.MaxClockSkew;
+        var horizon = clock.UtcNow - options.Value.RetryWindow - options.Value.MaxClockSkew;
         return untold.FindAll(u => u.Record.At >= horizon);
     }
 
