@@ -30,7 +30,7 @@ public sealed class BillingMetrics
         _charged = meter.CreateCounter<double>("billing.charged", "USD", "Amounts charged to balances, by account (paid or free).");
         _reloads = meter.CreateCounter<long>("billing.reloads", "{reload}", "Auto-reload attempts, by outcome.");
         _payments = meter.CreateCounter<long>("billing.payments", "{payment}", "Payments (purchases, reloads, renewals), by method and outcome.");
-        _emails = meter.CreateCounter<long>("billing.emails", "{email}", "Emails leaving the outbox, by outcome (sent, failed, dead_lettered).");
+        _emails = meter.CreateCounter<long>("billing.emails", "{email}", "Emails leaving the outbox, by outcome (sent, failed, dead_lettered, unconfirmed).");
         _emailsPending = meter.CreateUpDownCounter<long>("billing.emails.pending", "{email}", "Emails queued in the outbox and not yet sent or dead-lettered.");
         _commitBatchSize = meter.CreateHistogram<int>("billing.group_commit.batch_size", "{item}", "Items written by one group commit.");
         _commitDuration = meter.CreateHistogram<double>("billing.group_commit.duration", "ms", "Time one group commit's storage write took.");

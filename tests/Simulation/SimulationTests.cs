@@ -25,6 +25,7 @@ public sealed class SimulationTests(AzuriteFixture azurite)
             var run = new SimulationRun(cluster, scenario, cancel);
             var clock = Stopwatch.StartNew();
             string line;
+            string? details = null;
             try
             {
                 await cluster.EnsureAllRunningAsync(cancel);
@@ -38,10 +39,11 @@ public sealed class SimulationTests(AzuriteFixture azurite)
             {
                 line = $"seed {seed} FAILED in {clock.Elapsed.TotalSeconds:0.0}s; faults: {scenario.Faults()}; {run.Summary}{Environment.NewLine}"
                     + $"  {e.GetType().Name}: {e.Message}{Environment.NewLine}  replay: {SimulationSettings.ReplayCommand(seed)}";
-                failures.Add(line + Environment.NewLine + cluster.RecentOutput());
+                details = cluster.RecentOutput();
+                failures.Add(line + Environment.NewLine + details);
             }
 
-            settings.Report(line);
+            settings.Report(line, details);
         }
 
         var (forwarded, fails, timeouts, lost) = cluster.Proxy.Counts();
@@ -78,10 +80,11 @@ public sealed record SimulationSettings(int FirstSeed, int Count, int Silos, str
     public static string ReplayCommand(int seed) =>
         $"SIMULATION_SEED={seed} dotnet test --project tests/Billing.Tests.csproj -c Release -- --filter-class Billing.Tests.Simulation.SimulationTests";
 
-    public void Report(string line)
+    /// <summary>One seed's line; a failing seed's silo output goes to the log file too, where a long run's evidence stays.</summary>
+    public void Report(string line, string? details = null)
     {
         TestContext.Current.TestOutputHelper?.WriteLine(line);
         if (LogFile is not null)
-            File.AppendAllText(LogFile, $"{DateTimeOffset.UtcNow:u} {line}{Environment.NewLine}");
+            File.AppendAllText(LogFile, $"{DateTimeOffset.UtcNow:u} {line}{Environment.NewLine}{(details is null ? "" : details + Environment.NewLine)}");
     }
 }
