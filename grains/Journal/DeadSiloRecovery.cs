@@ -12,9 +12,18 @@ namespace Billing.Journal;
 /// silo's entries.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A silo that is shutting down files its own journal as it stops, after its grains deactivated; a grain that moved
+/// from it could load here before that (its old activation's wait for filing cut short by a slow stop), and read a
+/// ledger book or a usage index without that silo's last entries (found by the fault simulator under load). So while
+/// another silo is shutting down, <see cref="WhenRecoveredAsync"/> waits until it has left (dead, its journal filed
+/// by itself or recovered here). Only during stops: otherwise it costs a look at the membership snapshot.
+/// </para>
+/// <para>
 /// Survivors may recover the same journal at once: sealing is idempotent, filing is idempotent by position and
 /// sequence, and a journal marked filed is left alone. A recovery that fails (storage refusing) fails the waiting
 /// activations, whose callers retry, and is started over by the next one that asks.
+/// </para>
 /// </remarks>
 public sealed partial class DeadSiloRecovery(
     TableClient journals,
@@ -28,6 +37,10 @@ public sealed partial class DeadSiloRecovery(
     private readonly HashSet<SiloAddress> _checkedDead = [];
     private Task? _recovery;
     private MembershipVersion _recoveryVersion;
+    private Task? _departures;
+
+    /// <summary>How often a wait for a stopping silo looks at the membership snapshot again (memory only, no I/O).</summary>
+    private static readonly TimeSpan DepartureCheck = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// Completes once every silo that this silo's membership view declares dead has had its journal filed. Cheap when
@@ -39,13 +52,20 @@ public sealed partial class DeadSiloRecovery(
         lock (_gate)
         {
             var pending = false;
+            var departing = false;
             foreach (var member in snapshot.Members.Values)
             {
-                if (member.Status == SiloStatus.Dead && !_checkedDead.Contains(member.SiloAddress) && !member.SiloAddress.Equals(self))
-                {
-                    pending = true;
-                    break;
-                }
+                if (member.SiloAddress.Equals(self))
+                    continue;
+                pending |= member.Status == SiloStatus.Dead && !_checkedDead.Contains(member.SiloAddress);
+                departing |= member.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping;
+            }
+
+            if (departing)
+            {
+                if (_departures is null || _departures.IsCompleted)
+                    _departures = AfterDeparturesAsync(stopping);
+                return _departures;
             }
 
             if (!pending)
@@ -58,6 +78,14 @@ public sealed partial class DeadSiloRecovery(
 
             return _recovery;
         }
+    }
+
+    /// <summary>Waits until no other silo is shutting down, then for the recovery of those that died meanwhile.</summary>
+    private async Task AfterDeparturesAsync(CancellationToken stopping)
+    {
+        while (membership.CurrentSnapshot.Members.Values.Any(m => (m.Status is SiloStatus.ShuttingDown or SiloStatus.Stopping) && !m.SiloAddress.Equals(self)))
+            await Task.Delay(DepartureCheck, stopping);
+        await WhenRecoveredAsync(stopping);
     }
 
     /// <summary>Recovers as soon as membership declares a silo dead, not only when a grain first asks.</summary>

@@ -35,6 +35,9 @@ public sealed partial class BillingSessionGrain(
 
     private const int MaxIdLength = 256;
 
+    /// <summary>How long a deactivation waits for the usage log to take this activation's records (a second path, see OnDeactivateAsync).</summary>
+    private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(2);
+
     private readonly Dictionary<string, MeterDecision> _recent = new(StringComparer.Ordinal);
     private readonly Queue<(string MessageId, DateTimeOffset At)> _recentOrder = new();
     private AppView? _app;
@@ -43,6 +46,9 @@ public sealed partial class BillingSessionGrain(
     private DateOnly _logDay;
     private bool _cursorLoaded;
     private UsageRecord? _last;
+
+    /// <summary>The records this activation stored, newest last, as many as a usage log keeps per end user.</summary>
+    private readonly Queue<UsageRecord> _stored = new(UsageLogGrain.RecentPerUser + 1);
 
     /// <summary>The latest timestamp of a recorded message of this end user that is not in <see cref="_recent"/>: a message at or before it may be a retry of one.</summary>
     private DateTimeOffset _horizon = DateTimeOffset.MinValue;
@@ -57,9 +63,28 @@ public sealed partial class BillingSessionGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // The next activation (maybe on another silo) reads where the conversation stands from the usage partitions.
-        if (_lastPosition > 0)
-            await journal.WhenFiledAsync(_lastPosition).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        if (_lastPosition == 0)
+            return;
+        // The next activation (maybe on another silo) takes where the conversation stands from the usage log of the day,
+        // whose index the filing pass tells of these records. A tell can fail (a busy silo, a silo stopping) and the
+        // next activation may ask before a retried one lands, and then a retried message would look new (found by the
+        // fault simulator after graceful stops): so this activation hands its records over itself, once they are filed.
+        await journal.WhenFiledAsync(_lastPosition).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        foreach (var day in _stored.GroupBy(r => DateOnly.FromDateTime(r.At.UtcDateTime)))
+        {
+            var usageLog = UsageLogKey.For(day.First().AppId, day.Key);
+            try
+            {
+                await GrainFactory.GetGrain<IUsageLogGrain>(usageLog).Filed([.. day]).WaitAsync(HandOverTimeout, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                    return; // the silo gives up waiting for deactivations
+                // A usage log that cannot be reached now is gone or going: its next activation reads the partition.
+                LogHandOverFailed(logger, e, usageLog);
+            }
+        }
     }
 
     async Task<MeterDecision> IBillingSessionGrain.Meter(ChannelMessage message)
@@ -131,6 +156,9 @@ public sealed partial class BillingSessionGrain(
     private MeterDecision Stored(UsageRecord record)
     {
         Advance(record);
+        _stored.Enqueue(record);
+        if (_stored.Count > UsageLogGrain.RecentPerUser)
+            _stored.Dequeue();
         if (record.OpenedBillingSession)
             RecordCharge(record);
         return Remember(Allowed(record), record.At);
@@ -164,6 +192,9 @@ public sealed partial class BillingSessionGrain(
         DenialReason.InvalidMessage => "invalid_message",
         _ => "other",
     };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A billing session could not hand its records to usage log {UsageLog} at deactivation; the filer's tell stands")]
+    private static partial void LogHandOverFailed(ILogger logger, Exception exception, string usageLog);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "App {AppId} denied message {MessageId} of end user {ChannelUserId}: {Reason}")]
     private static partial void LogDenied(ILogger logger, string? appId, string? channelUserId, string messageId, DenialReason reason);
