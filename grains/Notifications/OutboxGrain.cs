@@ -93,7 +93,7 @@ public sealed partial class OutboxGrain(
             throw BillingException.Conflict("outbox.message.not-dead", $"Outbox message '{messageId}' is {row.Status}; only dead and unconfirmed messages are retried.");
 
         // A fresh attempt budget; the last error stays visible until the next attempt replaces it.
-        var retried = await table.UpdateMessageAsync(Shard, row with { Status = OutboxStatus.Pending, Attempts = 0, DueAt = clock.UtcNow, HandedOverAt = null, HandOverId = null });
+        var retried = await table.UpdateMessageAsync(Shard, row.Released() with { Status = OutboxStatus.Pending, Attempts = 0, DueAt = clock.UtcNow });
         CountPending(1);
         LogRetried(logger, Shard, messageId);
         await EnsureReminderAsync();
@@ -297,14 +297,14 @@ public sealed partial class OutboxGrain(
             var next = e.Permanent ? null : DeliveryRules.NextAttemptAt(handed.Attempts, now, options.Value.MaxAttempts, options.Value.EffectiveRetryDelays);
             LogSendFailed(logger, Shard, message.Key, handed.Attempts, e.Message);
             metrics.Email("failed");
-            var released = handed with { HandedOverAt = null, HandOverId = null };
+            var released = handed.Released();
             if (next is null)
                 return await DeadAsync(released, e.Message);
             await SaveAsync(released with { DueAt = next, LastError = e.Message });
             return false;
         }
 
-        await SaveAsync(handed with { Status = OutboxStatus.Sent, SentAt = now, DueAt = null, LastError = null, HandedOverAt = null, HandOverId = null });
+        await SaveAsync(handed.Released() with { Status = OutboxStatus.Sent, SentAt = now, DueAt = null, LastError = null });
         metrics.Email("sent");
         CountPending(-1);
         var template = message.Template.ToString();
@@ -351,7 +351,7 @@ public sealed partial class OutboxGrain(
     {
         var reason = $"Handed to the mail server at {handedOverAt:u}, but the outcome was never recorded (the sender stopped mid-send): it may have been delivered. Retry it if the recipient did not get it.";
         LogUnconfirmed(logger, Shard, message.Key, handedOverAt);
-        await SaveAsync(message with { Status = OutboxStatus.Unconfirmed, DueAt = null, LastError = reason, HandedOverAt = null, HandOverId = null });
+        await SaveAsync(message.Released() with { Status = OutboxStatus.Unconfirmed, DueAt = null, LastError = reason });
         metrics.Email("unconfirmed");
         CountPending(-1);
         return false;

@@ -31,6 +31,9 @@ public sealed record OutboxMessageRow(
     /// <summary>Names that hand-over, so a writer whose claim's reply was lost recognises its own claim in the row.</summary>
     public string? HandOverId { get; init; }
 
+    /// <summary>The row with no hand-over claim: its send ended (sent, failed, held) or an operator retries it.</summary>
+    public OutboxMessageRow Released() => this with { HandedOverAt = null, HandOverId = null };
+
     public OutboxMessageView View() =>
         new(Key, EventId, EventType, WorkspaceId, Template, Recipient, To, Status, Attempts, CreatedAt, Status == OutboxStatus.Pending ? DueAt : null, SentAt, LastError, MimeMessageId);
 }

@@ -23,12 +23,7 @@ public sealed class OutboxHandOverTests(NotificationFixture fx) : IClassFixture<
     [Fact]
     public async Task A_message_is_claimed_in_its_row_before_the_mail_server_has_it_E2()
     {
-        var world = await fx.NewWorld();
-        await fx.DeliverAll();
-        var ev = LowBalance(world, $"hand-over:{Guid.NewGuid():N}");
-        var shard = OutboxShards.OfEvent(ev.EventId);
-        var key = DeliveryRules.MessageKey(ev.EventId, EmailTemplate.LowBalanceAlert, "user:" + world.OwnerUserId);
-        await fx.Publish(ev);
+        var (ev, shard, key) = await PublishLowBalanceAsync("hand-over");
 
         var hold = fx.Smtp.HoldReplies();
         Task<int> pass;
@@ -59,13 +54,8 @@ public sealed class OutboxHandOverTests(NotificationFixture fx) : IClassFixture<
     [Fact]
     public async Task A_claim_left_by_a_sender_that_died_is_held_as_unconfirmed_not_sent_again_until_an_operator_retries_E2_E3()
     {
-        var world = await fx.NewWorld();
-        await fx.DeliverAll();
-        var ev = LowBalance(world, $"died-mid-send:{Guid.NewGuid():N}");
-        var shard = OutboxShards.OfEvent(ev.EventId);
-        var key = DeliveryRules.MessageKey(ev.EventId, EmailTemplate.LowBalanceAlert, "user:" + world.OwnerUserId);
+        var (ev, shard, key) = await PublishLowBalanceAsync("died-mid-send");
         var outbox = fx.Client.GetGrain<IOutboxGrain>(shard);
-        await fx.Publish(ev);
         await outbox.Deliver();
         Assert.Single(fx.Smtp.MessagesOf(ev.EventId));
 
@@ -99,9 +89,17 @@ public sealed class OutboxHandOverTests(NotificationFixture fx) : IClassFixture<
         Assert.Equal(2, fx.Smtp.MessagesOf(ev.EventId).Count);
     }
 
-    private LowBalanceReached LowBalance(SampleWorld world, string eventId) => new()
+    /// <summary>A fresh world (its own emails delivered first), then one low-balance event to its owner: the event, its shard, its message key.</summary>
+    private async Task<(LowBalanceReached Event, int Shard, string Key)> PublishLowBalanceAsync(string tag)
     {
-        EventId = eventId, WorkspaceId = world.WorkspaceId, OccurredAt = fx.Clock.GetUtcNow(), AppId = world.AppId, AppName = SampleWorld.AppName,
-        BalanceUsd = 3m, LimitUsd = 50m,
-    };
+        var world = await fx.NewWorld();
+        await fx.DeliverAll();
+        var ev = new LowBalanceReached
+        {
+            EventId = $"{tag}:{Guid.NewGuid():N}", WorkspaceId = world.WorkspaceId, OccurredAt = fx.Clock.GetUtcNow(), AppId = world.AppId, AppName = SampleWorld.AppName,
+            BalanceUsd = 3m, LimitUsd = 50m,
+        };
+        await fx.Publish(ev);
+        return (ev, OutboxShards.OfEvent(ev.EventId), DeliveryRules.MessageKey(ev.EventId, EmailTemplate.LowBalanceAlert, "user:" + world.OwnerUserId));
+    }
 }
