@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Billing.Benchmark;
@@ -31,6 +32,10 @@ public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSetting
             SetupFailed(logger, setupError);
         }
 
+        Priming? priming = null;
+        if (settings.Prime && workload is not null && settings.Measures("meter"))
+            priming = await PrimeAsync(workload);
+
         foreach (var mode in new[] { LoadMode.Saturated, LoadMode.Paced })
         {
             if (!settings.Runs(mode.ToString()))
@@ -41,7 +46,7 @@ public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSetting
                 results.Add(await MeasureAsync(DecisionCall, workload.Meter, mode));
         }
 
-        var report = Report.Markdown(startedAt, settings, cluster, workload, setupError, results);
+        var report = Report.Markdown(startedAt, settings, cluster, workload, setupError, priming, results);
         Console.Out.Write(report);
         if (!string.IsNullOrWhiteSpace(settings.Out))
         {
@@ -68,6 +73,36 @@ public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSetting
         return result;
     }
 
+    /// <summary>Each end user's first message, <see cref="BenchmarkSettings.Concurrency"/> at a time, before anything is measured.</summary>
+    private async Task<Priming> PrimeAsync(Workload workload)
+    {
+        LogPriming(logger, settings.ChannelUsers);
+        var started = Stopwatch.GetTimestamp();
+        long next = -1, opened = 0, answered = 0, errors = 0;
+        string? sample = null;
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(settings.Concurrency, settings.ChannelUsers)).Select(async _ =>
+        {
+            await Task.Yield();
+            while (Interlocked.Increment(ref next) < settings.ChannelUsers)
+            {
+                try
+                {
+                    if (await workload.Meter(next) == Workload.OpenedLabel)
+                        Interlocked.Increment(ref opened);
+                    Interlocked.Increment(ref answered);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.Increment(ref errors);
+                    sample ??= $"{e.GetType().Name}: {e.Message}";
+                }
+            }
+        }));
+        var result = new Priming(answered, opened, errors, sample, Stopwatch.GetElapsedTime(started));
+        LogPrimed(logger, result.Answered, result.Opened, result.Elapsed.TotalSeconds, result.Errors);
+        return result;
+    }
+
     /// <summary>CPU used by each watched process over the phase's measured window (the same clock as the phase's).</summary>
     private async Task<IReadOnlyDictionary<string, TimeSpan>> MeasureCpuAsync()
     {
@@ -82,6 +117,12 @@ public sealed partial class BenchmarkRun(IClusterClient client, BenchmarkSetting
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Setting up the workspace and apps failed, so the metering decision is not measured: {Error}")]
     private static partial void SetupFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Priming: the first message of each of {Users} end users...")]
+    private static partial void LogPriming(ILogger logger, int users);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Primed: {Answered} answered ({Opened} opened a billing session) in {Seconds:F1} s, {Errors} errors.")]
+    private static partial void LogPrimed(ILogger logger, long answered, long opened, double seconds, long errors);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Call}, {Mode}: {Warmup} s warm-up, {Duration} s measured...")]
     private static partial void Measuring(ILogger logger, string call, LoadMode mode, int warmup, int duration);

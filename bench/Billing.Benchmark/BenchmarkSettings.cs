@@ -18,6 +18,7 @@ public sealed class BenchmarkSettings
         ["--users"] = $"{Section}:{nameof(ChannelUsers)}",
         ["--apps"] = $"{Section}:{nameof(Apps)}",
         ["--conversation"] = $"{Section}:{nameof(ConversationLength)}",
+        ["--prime"] = $"{Section}:{nameof(Prime)}",
         ["--calls"] = $"{Section}:{nameof(Calls)}",
         ["--modes"] = $"{Section}:{nameof(Modes)}",
         ["--out"] = $"{Section}:{nameof(Out)}",
@@ -49,6 +50,13 @@ public sealed class BenchmarkSettings
     /// 0 keeps the same end users for the whole run (after their first message, no session opens for 15 minutes).
     /// </summary>
     [Range(0, 1_000_000)] public int ConversationLength { get; set; }
+
+    /// <summary>
+    /// Before the phases, every end user sends its first message (unmeasured, <see cref="Concurrency"/> at a time), so
+    /// that the phases measure conversations under way rather than the run's first session openings. Meant for runs where
+    /// the same end users run long (<see cref="ConversationLength"/> 0); the report gives the priming's own opening rate.
+    /// </summary>
+    public bool Prime { get; set; }
 
     /// <summary>Which calls to measure: <c>ping</c> (the bare call), <c>meter</c> (the metering decision), or both.</summary>
     [Required] public string Calls { get; set; } = "ping,meter";

@@ -39,6 +39,9 @@ public sealed record PhaseResult(
 
 public sealed record ErrorTally(long Count, string Sample);
 
+/// <summary>What priming did: each end user's first message, sent before the phases and not part of them.</summary>
+public sealed record Priming(long Answered, long Opened, long Errors, string? ErrorSample, TimeSpan Elapsed);
+
 /// <summary>
 /// The two load patterns. Both are bounded in time (warm-up + duration, then at most <see cref="DrainLimit"/> for
 /// answers still on their way) and in count, and stop a phase early when every warm-up call failed.

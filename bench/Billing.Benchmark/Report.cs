@@ -10,7 +10,7 @@ public static class Report
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static string Markdown(DateTimeOffset startedAt, BenchmarkSettings s, ClusterSettings cluster, Workload? workload, string? setupError, IReadOnlyList<PhaseResult> results)
+    public static string Markdown(DateTimeOffset startedAt, BenchmarkSettings s, ClusterSettings cluster, Workload? workload, string? setupError, Priming? priming, IReadOnlyList<PhaseResult> results)
     {
         var md = new StringBuilder();
         md.AppendLine(Inv, $"## Benchmark run {startedAt:yyyy-MM-dd HH:mm} UTC").AppendLine();
@@ -27,6 +27,8 @@ public static class Report
         }}");
         if (workload is not null)
             md.AppendLine(Inv, $"- Tenant: workspace `{workload.WorkspaceId}`; apps funded: {(workload.Funded ? "yes" : "no: only the workspace's $500 free credits pay (2,500 sessions)")}");
+        if (priming is not null)
+            md.AppendLine(Inv, $"- Primed: before the phases each end user sent its first message, {s.Concurrency:N0} at a time, unmeasured: {priming.Answered:N0} answered ({priming.Opened:N0} opened a billing session, {priming.Opened / Math.Max(priming.Elapsed.TotalSeconds, 0.001):N0}/s) in {priming.Elapsed.TotalSeconds:F1} s, {priming.Errors:N0} errors{(priming.ErrorSample is { } e ? $" (e.g. {e})" : "")}");
         if (setupError is not null)
             md.AppendLine(Inv, $"- Setup failed, decision not measured: {setupError}");
         md.AppendLine();
