@@ -53,15 +53,16 @@ public static class BillingServiceDefaults
     /// <summary>
     /// OpenTelemetry (when <see cref="OtlpEndpointSetting"/> or <see cref="AzureMonitorSetting"/> is set) and the health
     /// checks every billing process has: itself (live) and the storage account (ready). The storage check takes the
-    /// process's <see cref="Azure.Data.Tables.TableServiceClient"/> from DI.
+    /// process's <see cref="Azure.Data.Tables.TableServiceClient"/> from DI. <paramref name="callersSendTraces"/>: the
+    /// process serves requests that may arrive in a sampled trace (the API), so it traces even with no sampler named.
     /// </summary>
-    public static TBuilder AddBillingServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    public static TBuilder AddBillingServiceDefaults<TBuilder>(this TBuilder builder, bool callersSendTraces) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddMetrics();
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: [LiveTag])
             .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
-        builder.AddBillingOpenTelemetry();
+        builder.AddBillingOpenTelemetry(callersSendTraces);
         return builder;
     }
 
@@ -69,7 +70,7 @@ public static class BillingServiceDefaults
     /// Nothing is exported, and OpenTelemetry is not even set up, unless a destination is configured: then the meters
     /// cost only their recording (a few nanoseconds each), and the hot path pays no aggregation for a reader nobody has.
     /// </summary>
-    private static void AddBillingOpenTelemetry(this IHostApplicationBuilder builder)
+    private static void AddBillingOpenTelemetry(this IHostApplicationBuilder builder, bool callersSendTraces)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointSetting]);
         var azureMonitor = !string.IsNullOrWhiteSpace(builder.Configuration[AzureMonitorSetting]);
@@ -97,13 +98,16 @@ public static class BillingServiceDefaults
                 .AddView(instrument => IsPerMessageSize(instrument) ? MetricStreamConfiguration.Drop : null)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
-            .WithTracing(tracing => tracing
+                .AddRuntimeInstrumentation());
+        if (TraceSampling.Enabled(builder.Configuration, callersSendTraces))
+        {
+            telemetry.WithTracing(tracing => tracing
                 .SetSampler(sampler)
                 .AddSource(OrleansActivitySources)
                 // Probes run every few seconds and say nothing about a request: they stay out of the traces.
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
                 .AddHttpClientInstrumentation());
+        }
 
         if (otlp)
             telemetry.UseOtlpExporter();

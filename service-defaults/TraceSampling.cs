@@ -21,6 +21,23 @@ public static class TraceSampling
     public const string SamplerSetting = "OTEL_TRACES_SAMPLER";
     public const string ArgumentSetting = "OTEL_TRACES_SAMPLER_ARG";
 
+    /// <summary>Orleans' activity propagation: grain calls carry their caller's trace (and each becomes a span).</summary>
+    public const string OrleansDistributedTracingSetting = "Orleans:EnableDistributedTracing";
+
+    /// <summary>
+    /// Whether a process sets tracing up at all. A trace is recorded only when a sampler starts one (an operator named
+    /// it) or a caller sends one sampled: HTTP requests can carry one (<paramref name="callersSendTraces"/>: the API's
+    /// callers), grain calls only while Orleans propagates activities. With neither, the tracer would still create an
+    /// unrecorded activity for every storage request and grain activation, only to propagate a trace nobody samples.
+    /// </summary>
+    public static bool Enabled(IConfiguration configuration, bool callersSendTraces)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return callersSendTraces
+            || !string.IsNullOrWhiteSpace(configuration[SamplerSetting])
+            || configuration.GetValue<bool>(OrleansDistributedTracingSetting);
+    }
+
     /// <summary>The sampler the settings name; throws, naming the setting, when they name none or a bad ratio.</summary>
     public static Sampler From(IConfiguration configuration)
     {

@@ -11,7 +11,8 @@ public static class ApiObservability
     /// </summary>
     public static WebApplicationBuilder AddBillingApiObservability(this WebApplicationBuilder builder)
     {
-        builder.AddBillingServiceDefaults();
+        // A request may arrive in a sampled trace (a gateway's, a caller's): it is followed through.
+        builder.AddBillingServiceDefaults(callersSendTraces: true);
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [BillingServiceDefaults.ReadyTag]);
         return builder;
     }

@@ -29,6 +29,23 @@ public sealed class TraceSamplingTests
         Assert.Equal(expected, From(sampler, argument).Description);
 
     [Theory]
+    [InlineData(false, null, null, false)]
+    [InlineData(false, null, "false", false)]
+    [InlineData(false, "parentbased_traceidratio", null, true)]
+    [InlineData(false, null, "true", true)]
+    [InlineData(true, null, null, true)]
+    public void Tracing_is_set_up_only_where_a_trace_can_start_or_arrive(bool callersSendTraces, string? sampler, string? orleansTracing, bool expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [TraceSampling.SamplerSetting] = sampler,
+            [TraceSampling.OrleansDistributedTracingSetting] = orleansTracing,
+        }).Build();
+
+        Assert.Equal(expected, TraceSampling.Enabled(configuration, callersSendTraces));
+    }
+
+    [Theory]
     [InlineData("sometimes", null, TraceSampling.SamplerSetting)]
     [InlineData("traceidratio", "1.5", TraceSampling.ArgumentSetting)]
     [InlineData("traceidratio", "ten percent", TraceSampling.ArgumentSetting)]
