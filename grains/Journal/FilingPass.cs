@@ -54,7 +54,7 @@ internal sealed class FilingPass : IDisposable
                 await attempt();
                 return;
             }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (StorageFailures.IsTransient(e, includeCancellation: false))
             {
                 forgetCachedState();
                 if (n >= MaxAttempts)
