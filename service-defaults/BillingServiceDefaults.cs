@@ -77,21 +77,31 @@ public static class BillingServiceDefaults
         if (!otlp && !azureMonitor)
             return;
 
-        // Read before anything is registered: a sampler setting that names no sampler stops the start-up.
+        // Read before anything is registered: a setting that names no sampler or no exporter stops the start-up.
         var sampler = TraceSampling.From(builder.Configuration);
+        var signals = TelemetrySignals.From(builder.Configuration);
 
-        builder.Logging.AddOpenTelemetry(logs =>
+        if (signals.Logs)
         {
-            logs.IncludeFormattedMessage = true;
-            logs.IncludeScopes = true;
-        });
+            builder.Logging.AddOpenTelemetry(logs =>
+            {
+                logs.IncludeFormattedMessage = true;
+                logs.IncludeScopes = true;
+            });
+        }
+        else
+        {
+            // The exporters' set-up registers the logger provider whatever is asked here: silenced instead.
+            builder.Logging.AddFilter<OpenTelemetry.Logs.OpenTelemetryLoggerProvider>(null, LogLevel.None);
+        }
 
         var telemetry = builder.Services.AddOpenTelemetry();
         // OTEL_SERVICE_NAME, when set, names the process; otherwise its application name (Billing.Silo, Billing.Api).
         if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"]))
             telemetry.ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName));
-        telemetry
-            .WithMetrics(metrics => metrics
+        if (signals.Metrics)
+        {
+            telemetry.WithMetrics(metrics => metrics
                 .AddMeter(BillingMeterName, OrleansMeterName)
                 // Orleans records the header and body size of every message in histograms: per-call work on the hot
                 // path for a figure only an Orleans transport investigation needs. Call counts and latencies stay.
@@ -99,7 +109,9 @@ public static class BillingServiceDefaults
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation());
-        if (TraceSampling.Enabled(builder.Configuration, callersSendTraces))
+        }
+
+        if (signals.Traces && TraceSampling.Enabled(builder.Configuration, callersSendTraces))
         {
             telemetry.WithTracing(tracing => tracing
                 .SetSampler(sampler)

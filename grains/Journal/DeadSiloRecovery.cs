@@ -125,7 +125,7 @@ public sealed partial class DeadSiloRecovery(
                 lock (_gate)
                     _checkedDead.Add(address);
             }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException or InvalidOperationException)
+            catch (Exception e) when (StorageFailures.IsTransient(e, includeCancellation: false) || e is InvalidOperationException)
             {
                 LogRecoveryFailed(logger, e, journalIdOf(address));
                 all = false;

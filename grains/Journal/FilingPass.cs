@@ -51,7 +51,7 @@ internal sealed class FilingPass(int parallelism) : IDisposable
                 await attempt();
                 return;
             }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (StorageFailures.IsTransient(e, includeCancellation: false))
             {
                 forgetCachedState();
                 if (n >= MaxAttempts)

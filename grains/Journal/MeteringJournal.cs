@@ -149,7 +149,17 @@ public sealed partial class MeteringJournal : IDisposable
                 batch = TakeBatch();
             }
 
-            await WriteAsync(batch);
+            try
+            {
+                await WriteAsync(batch);
+            }
+            catch (Exception e)
+            {
+                // Not a storage failure (those are settled in WriteAsync): a bug. Its callers and every later one fail
+                // loudly rather than wait for a writer that is gone.
+                LogWriteFailed(_logger, e, JournalId, batch.Count);
+                Stop(e, batch);
+            }
         }
     }
 
@@ -278,8 +288,7 @@ public sealed partial class MeteringJournal : IDisposable
 
     private static TimeSpan RetryDelay(int attempt) => TimeSpan.FromMilliseconds(Math.Min(1000, 20 * (1 << Math.Min(attempt, 6))));
 
-    private static bool IsStorageFailure(Exception e) =>
-        e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException or TaskCanceledException;
+    private static bool IsStorageFailure(Exception e) => StorageFailures.IsTransient(e);
 
     /// <summary>Stops writing: a write in flight is left unresolved (whoever recovers the journal finds what committed) and its callers fail.</summary>
     public void Shutdown() => _stopping.Cancel();

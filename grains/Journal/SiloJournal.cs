@@ -126,7 +126,7 @@ public sealed partial class SiloJournal(
 
             await MeteringJournal.MarkFiledAsync(tables.Journal, JournalId, next, cancellationToken);
         }
-        catch (Exception e) when (e is RequestFailedException or OperationCanceledException or IOException or HttpRequestException or InvalidOperationException)
+        catch (Exception e) when (StorageFailures.IsTransient(e) || e is InvalidOperationException)
         {
             LogStopFilingFailed(logger, e, JournalId);
         }
@@ -193,9 +193,10 @@ public sealed partial class SiloJournal(
             {
                 return;
             }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or HttpRequestException or InvalidOperationException)
+            catch (Exception e) when (!token.IsCancellationRequested)
             {
-                // Nothing is lost: the entries stay queued (and durable in the journal) for the next pass.
+                // Nothing is lost: the entries stay queued (and durable in the journal) for the next pass. Whatever went
+                // wrong, the loop goes on: a filing loop that ended would leave every wait for filing waiting forever.
                 LogFilingFailed(logger, e, JournalId);
             }
         }

@@ -415,7 +415,7 @@ public sealed class LedgerBook
                         Settle(replay, new PostingResult(PostingStatus.Replayed, stored));
                 }
             }
-            catch (Exception e) when (e is RequestFailedException or TableTransactionFailedException or IOException or TimeoutException or OperationCanceledException or HttpRequestException)
+            catch (Exception e) when (StorageFailures.IsTransient(e))
             {
                 // The outcome is unknown (a timeout may have committed): stop and let the next activation reload.
                 lock (_gate)

@@ -84,6 +84,45 @@ public sealed class MeteringJournalTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task An_outage_that_outlasts_the_storage_clients_retries_delays_appends_and_loses_none()
+    {
+        // The SDK gives up after its retries with an AggregateException of the attempts: still a storage failure, settled
+        // and written again once storage answers. (Taken for a bug once, it ended the writer and every later append
+        // waited forever: fault simulator, seed 771.)
+        await using var proxy = await StorageFaultProxy.StartAsync(azurite);
+        var faulty = new TableServiceClient(proxy.ConnectionString, new TableClientOptions { Retry = { MaxRetries = 1, Delay = TimeSpan.FromMilliseconds(10) } }).GetTableClient(_table.Name);
+        var journal = await MeteringJournal.CreateAsync(faulty, "silo-outage", Metrics, NullLogger.Instance);
+        Assert.Equal(1, await journal.AppendAsync(Encoding.UTF8.GetBytes("before")));
+
+        proxy.Outage();
+        var during = Enumerable.Range(0, 20).Select(i => journal.AppendAsync(Encoding.UTF8.GetBytes($"during-{i}"))).ToList();
+        var given = await RequestThatGivesUp(faulty);
+        proxy.Heal();
+        var positions = await Task.WhenAll(during).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.IsType<AggregateException>(given);
+        Assert.True(StorageFailures.IsTransient(given));
+        Assert.Equal(Enumerable.Range(2, 20).Select(i => (long)i), positions.Order());
+        Assert.Equal(22, await journal.AppendAsync(Encoding.UTF8.GetBytes("after")));
+        Assert.Equal(22, (await ReadAllAsync("silo-outage", 0)).Count);
+    }
+
+    /// <summary>What the storage client throws for one request during the outage, once its retries are spent.</summary>
+    private static async Task<Exception> RequestThatGivesUp(TableClient table)
+    {
+        try
+        {
+            await table.GetEntityIfExistsAsync<TableEntity>("probe", "probe");
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+
+        throw new InvalidOperationException("The outage let a request through.");
+    }
+
+    [Fact]
     public async Task A_silo_declared_dead_cannot_append_once_a_recovering_silo_sealed_its_journal()
     {
         var zombie = await MeteringJournal.CreateAsync(_table, "silo-zombie", Metrics, NullLogger.Instance);

@@ -291,6 +291,8 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
         }
     }
 
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     /// <summary>Polls <paramref name="problems"/> until it finds none, within a bound; then fails with the last ones found.</summary>
     private async Task Eventually(string what, Func<Task<List<string>>> problems)
     {
@@ -300,7 +302,9 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
         {
             try
             {
-                last = await problems();
+                // Bounded too: a call that never answers (a grain turn waiting on something that is gone; Orleans keeps
+                // extending the caller's timeout while the turn runs) must fail the seed, not hang the run.
+                last = await problems().WaitAsync(Max(SettleBound - clock.Elapsed, TimeSpan.FromSeconds(5)), cancellationToken);
             }
             catch (Exception e) when (SimulationRun.IsTransient(e, cancellationToken) && clock.Elapsed < SettleBound)
             {

@@ -174,7 +174,8 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
         {
             try
             {
-                var decision = await Grains.Meter(message);
+                // Bounded beyond Orleans' own 30 s response timeout, which a grain turn that never ends keeps extending.
+                var decision = await Grains.Meter(message).WaitAsync(TimeSpan.FromSeconds(35), cancellationToken);
                 _answers.GetOrAdd(message.MessageId, _ => []).Add(decision);
                 return;
             }

@@ -43,6 +43,7 @@ public sealed class StorageFaultProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private Random _random = new(0);
     private double _rate;
+    private bool _outage;
     private long _forwarded;
     private readonly Dictionary<StorageFault, long> _injected = new() { [StorageFault.Fails] = 0, [StorageFault.TimesOut] = 0, [StorageFault.ReplyLost] = 0 };
 
@@ -87,11 +88,24 @@ public sealed class StorageFaultProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// An outage from now on: every faultable request is held briefly and its connection dropped, so the SDK's retries all
+    /// fail and it gives up (with an <see cref="AggregateException"/> of the attempts), as on a network partition.
+    /// </summary>
+    public void Outage()
+    {
+        lock (_gate)
+            _outage = true;
+    }
+
     /// <summary>Every request is forwarded untouched from now on.</summary>
     public void Heal()
     {
         lock (_gate)
+        {
             _rate = 0;
+            _outage = false;
+        }
     }
 
     /// <summary>How many faults of each kind were injected since the proxy started, and how many requests went through.</summary>
@@ -110,6 +124,12 @@ public sealed class StorageFaultProxy : IAsyncDisposable
         lock (_gate)
         {
             _forwarded++;
+            if (_outage)
+            {
+                _injected[StorageFault.TimesOut]++;
+                return (StorageFault.TimesOut, TimeSpan.FromMilliseconds(20));
+            }
+
             if (_rate <= 0 || _random.NextDouble() >= _rate)
                 return (StorageFault.None, TimeSpan.Zero);
             var fault = _random.Next(3) switch
