@@ -71,5 +71,5 @@ internal sealed class FilingPass(int parallelism) : IDisposable
 /// </summary>
 public sealed record FilingLimits(int TransactionChunks, int Parallelism)
 {
-    public static readonly FilingLimits Default = new(40, 8);
+    public static readonly FilingLimits Default = new(4, 2);
 }
