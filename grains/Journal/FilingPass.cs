@@ -9,13 +9,10 @@ namespace Billing.Journal;
 /// partition's write tried again from freshly loaded state when another filer moved the partition (412) or the outcome
 /// is unknown. Trying again is safe because filing is idempotent (by journal position, or by ledger sequence).
 /// </summary>
-internal sealed class FilingPass : IDisposable
+internal sealed class FilingPass(int parallelism) : IDisposable
 {
     /// <summary>Attempts per partition and pass; a partition still failing fails the pass, which the journal repeats later.</summary>
     public const int MaxAttempts = 5;
-
-    /// <summary>Partitions written at once: enough to overlap storage round trips, few enough to leave the silo's cores to decisions.</summary>
-    private const int Parallelism = 8;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -32,7 +29,7 @@ internal sealed class FilingPass : IDisposable
             if (partitions.Count == 1)
                 await file(partitions[0], cancellationToken);
             else if (partitions.Count > 1)
-                await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (p, ct) => await file(p, ct));
+                await Parallel.ForEachAsync(partitions, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (p, ct) => await file(p, ct));
         }
         finally
         {
@@ -66,4 +63,13 @@ internal sealed class FilingPass : IDisposable
     }
 
     public void Dispose() => _gate.Dispose();
+}
+
+/// <summary>
+/// How large one filing write is and how many partitions a pass writes at once (<c>Metering:FilingTransactionChunks</c>,
+/// <c>Metering:FilingParallelism</c>): the journal's commits, which decisions wait on, share the storage with them.
+/// </summary>
+public sealed record FilingLimits(int TransactionChunks, int Parallelism)
+{
+    public static readonly FilingLimits Default = new(4, 2);
 }

@@ -25,7 +25,7 @@ namespace Billing.Journal;
 /// the error is logged): balance = sum of ledger is kept by construction, not assumed (C6, C7).
 /// </para>
 /// </remarks>
-public sealed partial class LedgerFiler(TableClient ledgers, BillingMetrics metrics, ILogger logger) : IDisposable
+public sealed partial class LedgerFiler(TableClient ledgers, BillingMetrics metrics, ILogger logger, FilingLimits? limits = null) : IDisposable
 {
     /// <summary>Azure's limit on the actions of one entity-group transaction.</summary>
     private const int MaxActionsPerTransaction = 100;
@@ -33,7 +33,7 @@ public sealed partial class LedgerFiler(TableClient ledgers, BillingMetrics metr
     private const int MaxCachedBooks = 20_000;
 
     private readonly ConcurrentDictionary<string, BookState> _books = new(StringComparer.Ordinal);
-    private readonly FilingPass _pass = new();
+    private readonly FilingPass _pass = new((limits ?? FilingLimits.Default).Parallelism);
 
     /// <summary>Files <paramref name="postings"/> (in journal order); safe to repeat.</summary>
     public Task FileAsync(IReadOnlyList<JournaledPosting> postings, CancellationToken cancellationToken) =>

@@ -16,18 +16,21 @@ namespace Billing.Journal;
 /// <para>
 /// Batching adapts to load with no fixed wait: an entry appended while no write is in flight is written at once; the
 /// entries appended while a write is in flight form the next batch. So a quiet silo pays one round trip per entry and a
-/// busy one writes few, large transactions.
+/// busy one writes few, large rows. Each batch is one row inserted (no transaction, no other row touched): the cheapest
+/// durable write storage offers, and the one every decision waits on.
 /// </para>
 /// <para>
-/// Fencing: each transaction rewrites the journal's head row conditioned on its ETag. A silo that takes the journal
-/// over (its owner was declared dead) first seals the head (<see cref="SealAsync"/>); the owner's next transaction then
-/// fails on the stale ETag, so a zombie that still runs can never append after the takeover. Its callers get a
-/// <see cref="JournalSealedException"/>, never an acknowledgement.
+/// Fencing by slot: a batch's row is keyed by the position of its first entry and inserted only if absent, so the next
+/// free key is the journal's end. A silo that takes the journal over (its owner was declared dead) seals it by
+/// inserting a seal row at that key (<see cref="SealAsync"/>); the owner's next insert then finds the key taken, so a
+/// zombie that still runs can never append after the takeover. Its callers get a <see cref="JournalSealedException"/>,
+/// never an acknowledgement. Trimming always keeps the newest row, so the end stays visible to a sealer.
 /// </para>
 /// <para>
-/// Layout (one partition per journal): the head row <c>head</c> (next position, sealed, sealed by), and one row per chunk
-/// of entries, keyed by the position of its first entry (zero-padded), holding the entries length-prefixed in one binary
-/// property of at most <see cref="MaxChunkBytes"/>.
+/// Layout (one partition per journal): the head row <c>head</c> (created with the journal; sealed, sealed by, the end
+/// once sealed, filed), and one row per batch keyed by the position of its first entry (zero-padded), holding its
+/// entries length-prefixed in up to <see cref="MaxDataPropertiesPerRow"/> binary properties of at most
+/// <see cref="MaxChunkBytes"/> each (<c>Data</c>, <c>Data1</c>, ...), or a seal row (no entries, <c>Sealed</c>).
 /// </para>
 /// <para>
 /// Owned by the silo's <see cref="SiloJournal"/>, which files the projections from it; <see cref="DeadSiloRecovery"/>
@@ -44,25 +47,28 @@ public sealed partial class MeteringJournal : IDisposable
     /// <summary>Under Azure's 64 KiB binary property limit.</summary>
     public const int MaxChunkBytes = 60_000;
 
-    /// <summary>Binary travels base64 in the request body: 40 chunks of 60 KB make ~3.2 MB, under Azure's 4 MiB per transaction.</summary>
-    private const int MaxChunksPerTransaction = 40;
+    /// <summary>12 properties of 60 KB: 720 KB of entries, under Azure's 1 MiB per entity with the row's other properties.</summary>
+    public const int MaxDataPropertiesPerRow = 12;
+
+    private const string DataProperty = "Data";
+    private const string WriteIdProperty = "WriteId";
+    private const string SealedProperty = "Sealed";
+    private const string SealedByProperty = "SealedBy";
 
     private readonly TableClient _table;
     private readonly BillingMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly List<Pending> _queue = [];
-    private ETag _headETag;
     private long _nextPosition;
     private readonly CancellationTokenSource _stopping = new();
     private bool _writing;
     private Exception? _stopped;
 
-    private MeteringJournal(TableClient table, string journalId, ETag headETag, BillingMetrics metrics, ILogger logger)
+    private MeteringJournal(TableClient table, string journalId, BillingMetrics metrics, ILogger logger)
     {
         _table = table;
         JournalId = journalId;
-        _headETag = headETag;
         _nextPosition = 1;
         _metrics = metrics;
         _logger = logger;
@@ -79,7 +85,7 @@ public sealed partial class MeteringJournal : IDisposable
     /// <summary>Entries appended so far (committed or not): the position the last of them has once committed.</summary>
     public long Appended { get; private set; }
 
-    /// <summary>Storage transactions written so far (what group commit saves is the ratio of entries to these).</summary>
+    /// <summary>Batches written so far, one storage request each (what group commit saves is the ratio of entries to these).</summary>
     public long Commits { get; private set; }
 
     /// <summary>
@@ -89,11 +95,11 @@ public sealed partial class MeteringJournal : IDisposable
     public static async Task<MeteringJournal> CreateAsync(TableClient table, string journalId, BillingMetrics metrics, ILogger logger, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(journalId);
-        var head = new TableEntity(journalId, HeadRowKey) { ["NextPosition"] = 1L, ["Sealed"] = false };
+        var head = new TableEntity(journalId, HeadRowKey) { ["NextPosition"] = 1L, [SealedProperty] = false };
         try
         {
-            var response = await table.AddEntityAsync(head, cancellationToken);
-            return new MeteringJournal(table, journalId, response.Headers.ETag ?? default, metrics, logger);
+            await table.AddEntityAsync(head, cancellationToken);
+            return new MeteringJournal(table, journalId, metrics, logger);
         }
         catch (RequestFailedException e) when (e.Status == 409)
         {
@@ -103,8 +109,8 @@ public sealed partial class MeteringJournal : IDisposable
 
     /// <summary>
     /// Appends one entry; the task completes when the entry is durable and answers its position. A write that fails is
-    /// settled from the head row (committed with its reply lost, or written again), so storage faults delay callers
-    /// but never fail them. Fails with <see cref="JournalSealedException"/> once another silo has sealed the journal.
+    /// settled from its row (committed with its reply lost, or written again), so storage faults delay callers but never
+    /// fail them. Fails with <see cref="JournalSealedException"/> once another silo has sealed the journal.
     /// </summary>
     public Task<long> AppendAsync(ReadOnlyMemory<byte> entry)
     {
@@ -157,20 +163,20 @@ public sealed partial class MeteringJournal : IDisposable
         }
     }
 
-    /// <summary>As many queued entries as fit one transaction: up to <see cref="MaxChunksPerTransaction"/> chunks.</summary>
+    /// <summary>As many queued entries as fit one row: up to <see cref="MaxDataPropertiesPerRow"/> properties of entries.</summary>
     private List<Pending> TakeBatch()
     {
         var taken = 0;
-        var chunks = 1;
+        var properties = 1;
         var bytes = 0;
         foreach (var pending in _queue)
         {
             var size = pending.Entry.Length + sizeof(int);
             if (bytes + size > MaxChunkBytes)
             {
-                if (chunks == MaxChunksPerTransaction)
+                if (properties == MaxDataPropertiesPerRow)
                     break;
-                chunks++;
+                properties++;
                 bytes = 0;
             }
 
@@ -186,62 +192,43 @@ public sealed partial class MeteringJournal : IDisposable
     private async Task WriteAsync(List<Pending> batch)
     {
         var first = _nextPosition;
-        var next = first + batch.Count;
-        var actions = new List<TableTransactionAction>();
-        var chunkStart = 0;
-        var chunkBytes = 0;
-        for (var i = 0; i <= batch.Count; i++)
-        {
-            var size = i < batch.Count ? batch[i].Entry.Length + sizeof(int) : 0;
-            if (i == batch.Count || (chunkBytes + size > MaxChunkBytes && i > chunkStart))
-            {
-                actions.Add(new(TableTransactionActionType.Add, Chunk(first + chunkStart, batch, chunkStart, i - chunkStart, chunkBytes)));
-                chunkStart = i;
-                chunkBytes = 0;
-            }
-
-            chunkBytes += size;
-        }
-
-        // Conditioned on the head as this silo last wrote it: of several attempts of the same batch at most one commits,
-        // and none commits after a recovering silo sealed the journal.
-        actions.Add(new(TableTransactionActionType.UpdateReplace, new TableEntity(JournalId, HeadRowKey) { ["NextPosition"] = next, ["Sealed"] = false }, _headETag));
+        // The same id on every attempt: a row found in this slot after an unknown outcome is recognised as this batch's.
+        var writeId = Guid.NewGuid().ToString("N");
+        var row = Row(first, batch, writeId);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var response = await GroupCommit.WriteAsync(_metrics, "journal", batch.Count, () => _table.SubmitTransactionAsync(actions));
-                Commit(batch, first, response.Value[^1].Headers.ETag ?? _headETag);
+                await GroupCommit.WriteAsync(_metrics, "journal", batch.Count, () => _table.AddEntityAsync(row));
+                Commit(batch, first);
                 return;
             }
             catch (Exception e) when (IsStorageFailure(e))
             {
-                // A failed or timed-out write may have committed (the reply lost), and a retry of a committed one fails on
-                // its chunk rows (409) or the head's ETag (412): the head row says what happened. Only this silo moves
-                // NextPosition, so it is either still `first` (nothing written) or `next` (this batch committed).
-                if (await ReadHeadAsync() is not { } head)
+                // A failed or timed-out insert may have committed (the reply lost), and inserting it again finds the key
+                // taken (409): the slot says what happened. Only this silo writes batches, so the slot holds this batch,
+                // a seal (the journal was taken over), or nothing.
+                if (await ReadSlotAsync(first) is not { } slot)
                 {
                     Stop(new OperationCanceledException($"Journal '{JournalId}' stopped with a write unresolved.", e), batch);
                     return;
                 }
 
-                if (head.NextPosition == next)
+                if (slot.Found && slot.WriteId == writeId)
                 {
-                    Commit(batch, first, head.ETag);
-                    if (head.Sealed)
-                        Fence(head.SealedBy, []);
+                    Commit(batch, first);
                     return;
                 }
 
-                if (head.Sealed)
+                if (slot.Found && slot.Sealed)
                 {
-                    Fence(head.SealedBy, batch);
+                    Fence(slot.SealedBy, batch);
                     return;
                 }
 
-                if (head.NextPosition != first)
+                if (slot.Found)
                 {
-                    var broken = new InvalidOperationException($"Journal '{JournalId}' holds position {head.NextPosition}, expected {first} or {next}: another writer appended.");
+                    var broken = new InvalidOperationException($"Journal '{JournalId}' holds another writer's entries at position {first}.");
                     LogWriteFailed(_logger, broken, JournalId, batch.Count);
                     Stop(broken, batch);
                     return;
@@ -259,9 +246,8 @@ public sealed partial class MeteringJournal : IDisposable
         }
     }
 
-    private void Commit(List<Pending> batch, long first, ETag headETag)
+    private void Commit(List<Pending> batch, long first)
     {
-        _headETag = headETag;
         _nextPosition = first + batch.Count;
         Commits++;
         Committed?.Invoke(first, batch.ConvertAll(p => p.Entry));
@@ -277,17 +263,19 @@ public sealed partial class MeteringJournal : IDisposable
     }
 
     /// <summary>
-    /// The head row as stored, read until storage answers (the write it settles cannot be settled without it); null when
-    /// the journal is shut down first.
+    /// What the row at <paramref name="position"/> holds, read until storage answers (the write it settles cannot be
+    /// settled without it); null when the journal is shut down first.
     /// </summary>
-    private async Task<(long NextPosition, bool Sealed, string? SealedBy, ETag ETag)?> ReadHeadAsync()
+    private async Task<(bool Found, string? WriteId, bool Sealed, string? SealedBy)?> ReadSlotAsync(long position)
     {
         for (var attempt = 1; !_stopping.IsCancellationRequested; attempt++)
         {
             try
             {
-                var head = (await _table.GetEntityAsync<TableEntity>(JournalId, HeadRowKey)).Value;
-                return (head.GetInt64("NextPosition") ?? 1L, head.GetBoolean("Sealed") == true, head.GetString("SealedBy"), head.ETag);
+                var row = await _table.GetEntityIfExistsAsync<TableEntity>(JournalId, RowKeyOf(position), [WriteIdProperty, SealedProperty, SealedByProperty]);
+                return row.HasValue && row.Value is { } found
+                    ? (true, found.GetString(WriteIdProperty), found.GetBoolean(SealedProperty) == true, found.GetString(SealedByProperty))
+                    : (false, null, false, null);
             }
             catch (Exception e) when (IsStorageFailure(e))
             {
@@ -321,11 +309,34 @@ public sealed partial class MeteringJournal : IDisposable
             pending.Completion.TrySetException(reason);
     }
 
-    private TableEntity Chunk(long firstPosition, List<Pending> batch, int start, int count, int bytes)
+    /// <summary>One batch's row: its entries length-prefixed, packed into as few binary properties as they fit.</summary>
+    private TableEntity Row(long firstPosition, List<Pending> batch, string writeId)
+    {
+        var row = new TableEntity(JournalId, RowKeyOf(firstPosition)) { ["Count"] = batch.Count, [WriteIdProperty] = writeId };
+        var property = 0;
+        var start = 0;
+        var bytes = 0;
+        for (var i = 0; i <= batch.Count; i++)
+        {
+            var size = i < batch.Count ? batch[i].Entry.Length + sizeof(int) : 0;
+            if (i == batch.Count || (bytes + size > MaxChunkBytes && i > start))
+            {
+                row[DataPropertyName(property++)] = Pack(batch, start, i, bytes);
+                start = i;
+                bytes = 0;
+            }
+
+            bytes += size;
+        }
+
+        return row;
+    }
+
+    private static byte[] Pack(List<Pending> batch, int start, int end, int bytes)
     {
         var data = new byte[bytes];
         var offset = 0;
-        for (var i = start; i < start + count; i++)
+        for (var i = start; i < end; i++)
         {
             var entry = batch[i].Entry.Span;
             BinaryPrimitives.WriteInt32LittleEndian(data.AsSpan(offset), entry.Length);
@@ -333,8 +344,10 @@ public sealed partial class MeteringJournal : IDisposable
             offset += sizeof(int) + entry.Length;
         }
 
-        return new TableEntity(JournalId, RowKeyOf(firstPosition)) { ["Count"] = count, ["Data"] = data };
+        return data;
     }
+
+    private static string DataPropertyName(int index) => index == 0 ? DataProperty : DataProperty + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public static string RowKeyOf(long position) => position.ToString("D19", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -342,27 +355,55 @@ public sealed partial class MeteringJournal : IDisposable
     /// Seals a journal for recovery: after this returns, its owner can append nothing more, and the entries below the
     /// answered position are all it will ever hold. Idempotent: sealing a sealed journal answers the same position.
     /// </summary>
+    /// <remarks>
+    /// The seal row takes the first free key, after the newest row (which trimming always keeps). Inserting it fails if
+    /// the owner appended there meanwhile, and it is tried again after that row. Should the owner have appended, filed
+    /// and trimmed past the key between the look and the insert (a seal row then sits between its rows), the rows after
+    /// the seal show it, and it is sealed again after them.
+    /// </remarks>
     public static async Task<long> SealAsync(TableClient table, string journalId, string sealedBy, ILogger logger, CancellationToken cancellationToken = default)
     {
         while (true)
         {
-            var head = (await table.GetEntityAsync<TableEntity>(journalId, HeadRowKey, cancellationToken: cancellationToken)).Value;
-            var next = head.GetInt64("NextPosition") ?? 1L;
-            if (head.GetBoolean("Sealed") == true)
-                return next;
-            head["Sealed"] = true;
-            head["SealedBy"] = sealedBy;
-            try
+            var newest = await NewestRowAsync(table, journalId, afterPosition: 0, cancellationToken);
+            long end;
+            if (newest is { Sealed: true } seal)
             {
-                await table.UpdateEntityAsync(head, head.ETag, TableUpdateMode.Replace, cancellationToken);
-                LogSealed(logger, journalId, sealedBy, next);
-                return next;
+                end = seal.First;
             }
-            catch (RequestFailedException e) when (e.Status == 412)
+            else
             {
-                // The owner committed a batch meanwhile: read the head again and seal after it.
+                end = newest is { } row
+                    ? row.First + row.Count
+                    : (await table.GetEntityAsync<TableEntity>(journalId, HeadRowKey, cancellationToken: cancellationToken)).Value.GetInt64("NextPosition") ?? 1L;
+                try
+                {
+                    await table.AddEntityAsync(new TableEntity(journalId, RowKeyOf(end)) { ["Count"] = 0, [SealedProperty] = true, [SealedByProperty] = sealedBy }, cancellationToken);
+                }
+                catch (RequestFailedException e) when (e.Status == 409)
+                {
+                    continue; // the owner appended there meanwhile: seal after it
+                }
+
+                if (await NewestRowAsync(table, journalId, afterPosition: end, cancellationToken) is not null)
+                    continue; // rows after the seal: the owner was further on than the rows showed
+                LogSealed(logger, journalId, sealedBy, end);
             }
+
+            // For readers of the head (recovery, operators): sealed, by whom, and where the journal ends.
+            await table.UpsertEntityAsync(new TableEntity(journalId, HeadRowKey) { [SealedProperty] = true, [SealedByProperty] = sealedBy, ["NextPosition"] = end }, TableUpdateMode.Merge, cancellationToken);
+            return end;
         }
+    }
+
+    /// <summary>The newest row after <paramref name="afterPosition"/> (a batch or a seal), or null when there is none.</summary>
+    private static async Task<(long First, long Count, bool Sealed)?> NewestRowAsync(TableClient table, string journalId, long afterPosition, CancellationToken cancellationToken)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {journalId} and RowKey gt {RowKeyOf(afterPosition)} and RowKey lt {HeadRowKey}");
+        (long, long, bool)? newest = null;
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey", "Count", SealedProperty], cancellationToken: cancellationToken))
+            newest = (long.Parse(row.RowKey, System.Globalization.CultureInfo.InvariantCulture), row.GetInt32("Count") ?? 0, row.GetBoolean(SealedProperty) == true);
+        return newest;
     }
 
     /// <summary>The entries at positions after <paramref name="afterPosition"/>, in order (for filing projections).</summary>
@@ -373,37 +414,50 @@ public sealed partial class MeteringJournal : IDisposable
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             var position = long.Parse(row.RowKey, System.Globalization.CultureInfo.InvariantCulture);
-            var data = row.GetBinary("Data");
-            var offset = 0;
-            for (var i = 0; i < row.GetInt32("Count"); i++, position++)
+            var count = row.GetInt32("Count") ?? 0;
+            for (var property = 0; count > 0 && row.GetBinary(DataPropertyName(property)) is { } data; property++)
             {
-                var length = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(offset));
-                if (position > afterPosition)
-                    yield return (position, data.AsMemory(offset + sizeof(int), length));
-                offset += sizeof(int) + length;
+                for (var offset = 0; offset < data.Length && count > 0; count--, position++)
+                {
+                    var length = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(offset));
+                    if (position > afterPosition)
+                        yield return (position, data.AsMemory(offset + sizeof(int), length));
+                    offset += sizeof(int) + length;
+                }
             }
         }
     }
 
     /// <summary>
-    /// Deletes the chunks whose every entry is at or below <paramref name="throughPosition"/> (filed into the projections).
-    /// Safe to repeat; a chunk that straddles the position stays until a later trim.
+    /// Deletes the rows whose every entry is at or below <paramref name="throughPosition"/> (filed into the projections),
+    /// except the newest row and seal rows: the newest shows a sealer where the journal ends, and a seal must stay where
+    /// it is. Safe to repeat; a row that straddles the position stays until a later trim.
     /// </summary>
     public static async Task TrimAsync(TableClient table, string journalId, long throughPosition, CancellationToken cancellationToken = default)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {journalId} and RowKey lt {HeadRowKey}");
         var deletes = new List<TableTransactionAction>();
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey", "Count"], cancellationToken: cancellationToken))
+        string? previous = null; // filed and not a seal: deleted once a newer row is seen
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["RowKey", "Count", SealedProperty], cancellationToken: cancellationToken))
         {
+            if (previous is not null)
+            {
+                deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(journalId, previous), ETag.All));
+                if (deletes.Count == 100)
+                {
+                    await table.SubmitTransactionAsync(deletes, cancellationToken);
+                    deletes.Clear();
+                }
+            }
+
             var first = long.Parse(row.RowKey, System.Globalization.CultureInfo.InvariantCulture);
             if (first + (row.GetInt32("Count") ?? 0) - 1 > throughPosition)
-                break;
-            deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(journalId, row.RowKey), ETag.All));
-            if (deletes.Count == 100)
             {
-                await table.SubmitTransactionAsync(deletes, cancellationToken);
-                deletes.Clear();
+                previous = null;
+                break;
             }
+
+            previous = row.GetBoolean(SealedProperty) == true ? null : row.RowKey;
         }
 
         if (deletes.Count > 0)

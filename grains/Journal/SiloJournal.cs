@@ -94,7 +94,8 @@ public sealed partial class SiloJournal(
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         await tables.Journal.CreateIfNotExistsAsync(cancellationToken);
-        _filing = new JournalFiling(new UsageFiler(tables.Usage, metrics, logger), new LedgerFiler(tables.Ledgers, metrics, logger), TellUsageLogsAsync);
+        var limits = new FilingLimits(options.Value.FilingTransactionChunks, options.Value.FilingParallelism);
+        _filing = new JournalFiling(new UsageFiler(tables.Usage, metrics, logger, limits), new LedgerFiler(tables.Ledgers, metrics, logger, limits), TellUsageLogsAsync);
         _recovery = new DeadSiloRecovery(tables.Journal, _filing, membership, silo.SiloAddress, JournalIdOf, logger);
         _journal = await MeteringJournal.CreateAsync(tables.Journal, JournalId, metrics, logger, cancellationToken);
         _journal.Committed = OnCommitted;

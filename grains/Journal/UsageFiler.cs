@@ -20,10 +20,10 @@ namespace Billing.Journal;
 /// them; a writer that loses reloads the partition's state and writes again. The state of recently filed partitions is
 /// cached so a busy app-day costs one transaction per filing pass, no read.
 /// </remarks>
-public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics, ILogger logger) : IDisposable
+public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics, ILogger logger, FilingLimits? limits = null) : IDisposable
 {
-    /// <summary>Chunks per transaction: 40 chunks of 60 KB travel as 3.2 MB of base64, under Azure's 4 MiB, with the totals and watermark rows.</summary>
-    private const int MaxChunksPerTransaction = 40;
+    /// <summary>At most 40: 40 chunks of 60 KB travel as 3.2 MB of base64, under Azure's 4 MiB, with the totals and watermark rows.</summary>
+    private readonly int _maxChunksPerTransaction = Math.Clamp((limits ?? FilingLimits.Default).TransactionChunks, 1, 40);
 
     private const int MaxCachedPartitions = 20_000;
 
@@ -32,7 +32,7 @@ public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics
     private readonly ConcurrentDictionary<string, PartitionState> _partitions = new(StringComparer.Ordinal);
 
     /// <summary>One filing pass at a time (the silo's own, or a recovery's): a partition's cached state has one writer here.</summary>
-    private readonly FilingPass _pass = new();
+    private readonly FilingPass _pass = new((limits ?? FilingLimits.Default).Parallelism);
 
     public static string WatermarkRowKey(string journalId) => WatermarkPrefix + journalId;
 
@@ -74,7 +74,7 @@ public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics
         var start = 0;
         while (start < encoded.Count)
         {
-            // One transaction: up to MaxChunksPerTransaction chunks, the totals row and this journal's watermark.
+            // One transaction: up to _maxChunksPerTransaction chunks, the totals row and this journal's watermark.
             var chunks = new List<List<(long Position, UsageRecord Record, byte[] Bytes)>>();
             var end = start;
             List<(long, UsageRecord, byte[])>? current = null;
@@ -84,7 +84,7 @@ public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics
                 var size = encoded[end].Bytes.Length;
                 if (current is null || bytes + size > UsageTable.MaxChunkBytes)
                 {
-                    if (chunks.Count == MaxChunksPerTransaction)
+                    if (chunks.Count == _maxChunksPerTransaction)
                         break;
                     chunks.Add(current = []);
                     bytes = 0;

@@ -255,13 +255,16 @@ public sealed partial class BillingSessionGrain(
         return _log;
     }
 
-    /// <summary>Starting over: the usage logs of the message's day and the day before know this end user's latest messages.</summary>
+    /// <summary>
+    /// Starting over: the usage logs of the message's day (and of the day before, shortly after midnight) know this end
+    /// user's latest messages. Asking the day before only when it can matter spares most starts a call, and each app an
+    /// activation of yesterday's log that reads its partition.
+    /// </summary>
     private async Task LoadCursorAsync(ChannelMessage m)
     {
-        var day = DateOnly.FromDateTime(m.Timestamp.UtcDateTime);
-        var cursors = await Task.WhenAll(
-            GrainFactory.GetGrain<IUsageLogGrain>(UsageLogKey.For(m.AppId, day.AddDays(-1))).GetCursor(m.Channel, m.ChannelUserId),
-            GrainFactory.GetGrain<IUsageLogGrain>(UsageLogKey.For(m.AppId, day)).GetCursor(m.Channel, m.ChannelUserId));
+        var days = BillingSessionRules.CursorDays(m.Timestamp, options.Value.RetryWindow, options.Value.MaxClockSkew);
+        var cursors = await Task.WhenAll(days.Select(day =>
+            GrainFactory.GetGrain<IUsageLogGrain>(UsageLogKey.For(m.AppId, day)).GetCursor(m.Channel, m.ChannelUserId)));
         foreach (var cursor in cursors)
         {
             if (cursor is null)

@@ -42,6 +42,21 @@ public static class BillingSessionRules
         return SliceIndex(current.ConversationStart, at) > current.SliceIndex ? SliceOutcome.NewSlice : SliceOutcome.SameSlice;
     }
 
+    /// <summary>
+    /// B1, B4: the UTC days whose usage logs can hold where an end user's conversation stands when a message at
+    /// <paramref name="at"/> is decided by a grain starting over: its own day, and the day before only within
+    /// <paramref name="retryWindow"/> plus <paramref name="maxClockSkew"/> of midnight. Later, nothing of the day before
+    /// matters: its last message is older than the idle timeout (at most the retry window), so the conversation is new
+    /// either way, and a retry of one of its messages is refused as stale (the message is at most the skew ahead of the
+    /// silo's clock, the retry at most the retry window behind it).
+    /// </summary>
+    public static IReadOnlyList<DateOnly> CursorDays(DateTimeOffset at, TimeSpan retryWindow, TimeSpan maxClockSkew)
+    {
+        var day = DateOnly.FromDateTime(at.UtcDateTime);
+        var midnight = new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        return at - midnight < retryWindow + maxClockSkew ? [day.AddDays(-1), day] : [day];
+    }
+
     /// <summary>Start and end of the slice <paramref name="sliceIndex"/> of a conversation (end exclusive).</summary>
     public static (DateTimeOffset Start, DateTimeOffset End) SliceBounds(DateTimeOffset conversationStart, long sliceIndex) =>
         (conversationStart + (SliceLength * sliceIndex), conversationStart + (SliceLength * (sliceIndex + 1)));

@@ -61,10 +61,10 @@ public sealed class MeteringJournalTests(AzuriteFixture azurite) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task Writes_that_fail_time_out_or_lose_their_reply_are_settled_from_the_head_so_every_entry_is_durable_once_and_none_refused()
+    public async Task Writes_that_fail_time_out_or_lose_their_reply_are_settled_from_their_row_so_every_entry_is_durable_once_and_none_refused()
     {
-        // C7 under storage faults: a write whose reply was lost committed, and writing it again fails on its own rows; a
-        // write that failed did not. The journal tells them apart by its head row and neither stops nor doubles.
+        // C7 under storage faults: a write whose reply was lost committed, and writing it again finds its key taken; a
+        // write that failed did not. The journal tells them apart by the row in the batch's slot and neither stops nor doubles.
         await using var proxy = await StorageFaultProxy.StartAsync(azurite);
         var faulty = new TableServiceClient(proxy.ConnectionString).GetTableClient(_table.Name);
         var journal = await MeteringJournal.CreateAsync(faulty, "silo-faults", Metrics, NullLogger.Instance);
@@ -137,6 +137,77 @@ public sealed class MeteringJournalTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Same(late, later);
         Assert.Equal(["before the takeover"], (await ReadAllAsync("silo-zombie", 0)).Values);
         Assert.Equal(end, await MeteringJournal.SealAsync(_table, "silo-zombie", "another-survivor", NullLogger.Instance));
+    }
+
+    [Fact]
+    public async Task A_journal_trimmed_to_its_newest_row_is_sealed_after_it_and_its_owner_refused()
+    {
+        // Trimming keeps the newest row, so a sealer still sees where the journal ends once everything is filed.
+        var zombie = await MeteringJournal.CreateAsync(_table, "silo-trimmed", Metrics, NullLogger.Instance);
+        for (var i = 1; i <= 4; i++)
+            await zombie.AppendAsync(Encoding.UTF8.GetBytes($"entry-{i}"));
+        await MeteringJournal.TrimAsync(_table, "silo-trimmed", 4);
+
+        var end = await MeteringJournal.SealAsync(_table, "silo-trimmed", "silo-survivor", NullLogger.Instance);
+
+        Assert.Equal(5, end);
+        await Assert.ThrowsAsync<JournalSealedException>(() => zombie.AppendAsync(Encoding.UTF8.GetBytes("late")));
+        Assert.Equal(new Dictionary<long, string> { [4] = "entry-4" }, await ReadAllAsync("silo-trimmed", 0));
+    }
+
+    [Fact]
+    public async Task A_seal_racing_the_owners_appends_ends_the_journal_after_every_acknowledged_entry()
+    {
+        // The owner keeps appending, eight at a time, while a recovering silo seals: every acknowledged entry is below the
+        // seal (so the recoverer files it), and the owner's appends stop at the first refusal.
+        var zombie = await MeteringJournal.CreateAsync(_table, "silo-racing", Metrics, NullLogger.Instance);
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<long, string>();
+        acknowledged[await zombie.AppendAsync(Encoding.UTF8.GetBytes("entry-0"))] = "entry-0";
+        var refused = 0;
+        var appending = Task.Run(async () =>
+        {
+            for (var round = 1; Volatile.Read(ref refused) == 0; round++)
+            {
+                await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+                {
+                    var entry = $"entry-{round}-{i}";
+                    try
+                    {
+                        acknowledged[await zombie.AppendAsync(Encoding.UTF8.GetBytes(entry))] = entry;
+                    }
+                    catch (JournalSealedException)
+                    {
+                        Interlocked.Increment(ref refused);
+                    }
+                }));
+            }
+        });
+
+        var end = await MeteringJournal.SealAsync(_table, "silo-racing", "silo-survivor", NullLogger.Instance);
+        await appending.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(refused > 0);
+        Assert.All(acknowledged, a => Assert.True(a.Key < end, $"{a.Value} acknowledged at {a.Key}, at or after the seal at {end}"));
+        Assert.Equal(acknowledged.OrderBy(a => a.Key), (await ReadAllAsync("silo-racing", 0)).OrderBy(a => a.Key));
+        Assert.Equal(end, await MeteringJournal.SealAsync(_table, "silo-racing", "another-survivor", NullLogger.Instance));
+    }
+
+    [Fact]
+    public async Task A_batch_larger_than_one_binary_property_is_one_row_read_back_in_order()
+    {
+        var journal = await MeteringJournal.CreateAsync(_table, "silo-large", Metrics, NullLogger.Instance);
+        var entries = Enumerable.Range(0, 120).Select(i => $"{i:D4}|" + new string((char)('a' + (i % 26)), 2000)).ToList();
+
+        var positions = await Task.WhenAll(entries.Select(e => journal.AppendAsync(Encoding.UTF8.GetBytes(e))));
+
+        Assert.True(journal.Commits < 10, $"{journal.Commits} rows for 240 KB appended at once");
+        var stored = await ReadAllAsync("silo-large", 0);
+        Assert.Equal(Enumerable.Range(1, 120).Select(i => (long)i), stored.Keys.Order());
+        for (var i = 0; i < entries.Count; i++)
+            Assert.Equal(entries[i], stored[positions[i]]);
+        // Some row carried its entries in more than one 60 KB property.
+        var rows = await _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"silo-large"}")).ToListAsync();
+        Assert.Contains(rows, r => r.ContainsKey("Data1"));
     }
 
     [Fact]

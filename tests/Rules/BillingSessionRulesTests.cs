@@ -35,6 +35,23 @@ public sealed class BillingSessionRulesTests
         return sessions;
     }
 
+    [Theory]
+    [InlineData("2026-11-02T00:00:00Z", true)]
+    [InlineData("2026-11-02T00:34:59Z", true)]
+    [InlineData("2026-11-02T00:35:00Z", false)]
+    [InlineData("2026-11-02T10:00:00Z", false)]
+    [InlineData("2026-11-02T23:59:59Z", false)]
+    public void A_grain_starting_over_asks_the_day_before_only_while_its_messages_can_still_matter_B1_B4(string at, bool dayBefore)
+    {
+        // Retry window 30 min, clock skew 5 min: 35 min after midnight, yesterday's last message is past the idle
+        // timeout and any retry of it is stale.
+        var timestamp = DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture);
+        var days = BillingSessionRules.CursorDays(timestamp, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5));
+
+        var today = new DateOnly(2026, 11, 2);
+        Assert.Equal(dayBefore ? [today.AddDays(-1), today] : [today], days);
+    }
+
     [Fact]
     public void A_31_minute_conversation_is_3_billing_sessions_B1() =>
         Assert.Equal(3, BillingSessions(0, 5, 10, 14, 16, 22, 29, 31));
