@@ -3,7 +3,7 @@
 # nothing configured ("off") and with OTLP export to a local sink that reads and discards every post ("on"), the order
 # flipped every round so that a drift of the machine falls on both arms. One line per run, then the medians per arm.
 # Usage: scripts/bench-telemetry.sh [rounds, default 6] [-- bench options]
-#   default bench options: --calls meter --apps 1 --modes paced --rate 9000 --duration 10 --warmup 3 (a pace both arms
+#   default bench options: --calls meter --apps 1 --prime true --modes paced --rate 9000 --duration 10 --warmup 3 (a pace both arms
 #   sustain, so the silo's CPU per decision compares work per call, not a throughput that fell)
 #   ON_ENV adds settings to the "on" arm only, e.g. ON_ENV="OTEL_TRACES_SAMPLER=always_on" or OTEL_METRICS_EXPORTER=none
 # Reports land in .data/bench/telemetry/<arm>-<round>.md; the silo's output in .data/logs/bench-silo.log.
@@ -14,7 +14,7 @@ rounds="${1:-6}"
 [[ $# -gt 0 ]] && shift
 [[ "${1:-}" == "--" ]] && shift
 options=("$@")
-[[ ${#options[@]} -eq 0 ]] && options=(--calls meter --apps 1 --modes paced --rate 9000 --duration 10 --warmup 3)
+[[ ${#options[@]} -eq 0 ]] && options=(--calls meter --apps 1 --prime true --modes paced --rate 9000 --duration 10 --warmup 3)
 sink_port="${TELEMETRY_SINK_PORT:-14318}"
 
 # The collector stand-in: answers every OTLP/HTTP post with 200 and an empty protobuf body.
