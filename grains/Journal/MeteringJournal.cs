@@ -203,7 +203,7 @@ public sealed partial class MeteringJournal : IDisposable
                 Commit(batch, first);
                 return;
             }
-            catch (Exception e) when (IsStorageFailure(e))
+            catch (Exception e) when (StorageFailures.IsTransient(e))
             {
                 // A failed or timed-out insert may have committed (the reply lost), and inserting it again finds the key
                 // taken (409): the slot says what happened. Only this silo writes batches, so the slot holds this batch,
@@ -277,7 +277,7 @@ public sealed partial class MeteringJournal : IDisposable
                     ? (true, found.GetString(WriteIdProperty), found.GetBoolean(SealedProperty) == true, found.GetString(SealedByProperty))
                     : (false, null, false, null);
             }
-            catch (Exception e) when (IsStorageFailure(e))
+            catch (Exception e) when (StorageFailures.IsTransient(e))
             {
                 await Task.Delay(RetryDelay(attempt), _stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
@@ -287,8 +287,6 @@ public sealed partial class MeteringJournal : IDisposable
     }
 
     private static TimeSpan RetryDelay(int attempt) => TimeSpan.FromMilliseconds(Math.Min(1000, 20 * (1 << Math.Min(attempt, 6))));
-
-    private static bool IsStorageFailure(Exception e) => StorageFailures.IsTransient(e);
 
     /// <summary>Stops writing: a write in flight is left unresolved (whoever recovers the journal finds what committed) and its callers fail.</summary>
     public void Shutdown() => _stopping.Cancel();

@@ -143,9 +143,7 @@ public sealed class MeteringJournalTests(AzuriteFixture azurite) : IAsyncLifetim
     public async Task A_journal_trimmed_to_its_newest_row_is_sealed_after_it_and_its_owner_refused()
     {
         // Trimming keeps the newest row, so a sealer still sees where the journal ends once everything is filed.
-        var zombie = await MeteringJournal.CreateAsync(_table, "silo-trimmed", Metrics, NullLogger.Instance);
-        for (var i = 1; i <= 4; i++)
-            await zombie.AppendAsync(Encoding.UTF8.GetBytes($"entry-{i}"));
+        var zombie = await WrittenOneByOneAsync("silo-trimmed", 4);
         await MeteringJournal.TrimAsync(_table, "silo-trimmed", 4);
 
         var end = await MeteringJournal.SealAsync(_table, "silo-trimmed", "silo-survivor", NullLogger.Instance);
@@ -221,15 +219,22 @@ public sealed class MeteringJournalTests(AzuriteFixture azurite) : IAsyncLifetim
     [Fact]
     public async Task Trimming_removes_what_was_filed_and_keeps_the_rest_readable_after_it()
     {
-        var journal = await MeteringJournal.CreateAsync(_table, "silo-trim", Metrics, NullLogger.Instance);
-        for (var i = 1; i <= 5; i++)
-            await journal.AppendAsync(Encoding.UTF8.GetBytes($"entry-{i}"));
+        await WrittenOneByOneAsync("silo-trim", 5);
 
         await MeteringJournal.TrimAsync(_table, "silo-trim", 3);
         await MeteringJournal.TrimAsync(_table, "silo-trim", 3);
 
         Assert.Equal(new Dictionary<long, string> { [4] = "entry-4", [5] = "entry-5" }, await ReadAllAsync("silo-trim", 0));
         Assert.Equal(new Dictionary<long, string> { [5] = "entry-5" }, await ReadAllAsync("silo-trim", 4));
+    }
+
+    /// <summary>A new journal holding entry-1 .. entry-<paramref name="entries"/>, each its own batch (row).</summary>
+    private async Task<MeteringJournal> WrittenOneByOneAsync(string journalId, int entries)
+    {
+        var journal = await MeteringJournal.CreateAsync(_table, journalId, Metrics, NullLogger.Instance);
+        for (var i = 1; i <= entries; i++)
+            await journal.AppendAsync(Encoding.UTF8.GetBytes($"entry-{i}"));
+        return journal;
     }
 
     private async Task<Dictionary<long, string>> ReadAllAsync(string journalId, long after)
