@@ -34,6 +34,7 @@ public sealed class AppWalletGrain(
     Billing.Telemetry.BillingMetrics metrics) : Grain, IAppWalletGrain
 {
     private static readonly TimeSpan EmptyPoolRecheck = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan PendingDrawRetry = TimeSpan.FromSeconds(5);
     private Task _stateWriting = Task.CompletedTask;
     private AppView? _app;
     private LedgerBook _book = null!;
@@ -41,6 +42,7 @@ public sealed class AppWalletGrain(
     private DateTimeOffset _orderReadAt;
     private DateTimeOffset? _poolEmptyAt;
     private Task<decimal>? _drawing;
+    private IGrainTimer? _finishingDraw;
     private DateTimeOffset _lowNoticeAt = DateTimeOffset.MinValue;
 
     private string AppId => this.GetPrimaryKeyString();
@@ -58,10 +60,21 @@ public sealed class AppWalletGrain(
         if (_app is not null)
         {
             await ReadOrderAsync();
-            // A draw interrupted by a crash is finished first: asked again under the same id, the pool replays it.
+            // A draw interrupted by a crash is finished (asked again under the same id, the pool replays it) right after
+            // the activation, never within it: the pool may be calling this wallet at that moment (its expiry, its
+            // emails), and an activation that waits on the pool would wait on a caller that waits on the activation.
             if (wallet.State.PendingDrawId is not null)
-                await DrawAsync(options.Value.FreeCreditDrawUsd);
+                _finishingDraw = this.RegisterGrainTimer(FinishPendingDrawAsync, new GrainTimerCreationOptions(TimeSpan.Zero, PendingDrawRetry) { Interleave = true });
         }
+    }
+
+    /// <summary>The pending draw asked again until it is done; a failure is logged by the timer and tried again.</summary>
+    private async Task FinishPendingDrawAsync(CancellationToken cancellationToken)
+    {
+        if (wallet.State.PendingDrawId is not null)
+            await DrawAsync(options.Value.FreeCreditDrawUsd);
+        _finishingDraw?.Dispose();
+        _finishingDraw = null;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -177,7 +190,12 @@ public sealed class AppWalletGrain(
 
     private async Task ForfeitIfExpiredAsync()
     {
-        if (!FreeUsable() && _book.Balance(WalletAccounts.Free) > 0m)
+        if (FreeUsable())
+            return;
+        // A draw the pool may already have made belongs in the book before the rest is forfeited.
+        if (wallet.State.PendingDrawId is not null)
+            await DrawAsync(options.Value.FreeCreditDrawUsd);
+        if (_book.Balance(WalletAccounts.Free) > 0m)
             await ForfeitAsync(wallet.State.FreeExpiresAt!.Value);
     }
 
@@ -187,6 +205,11 @@ public sealed class AppWalletGrain(
         var key = $"free-expiry:{expiresAt.UtcTicks}";
         if (await _book.FindAsync(key) is { } done)
             return -done.Sum(e => e.AmountUsd);
+        // A draw interrupted by a crash may have moved credits the book does not hold yet: forfeiting now would leave them
+        // unforfeited when the draw lands. The pool (the usual caller) tries again on its next tick; by then the
+        // activation's own retry of the draw has finished it.
+        if (wallet.State.PendingDrawId is { } pending)
+            throw new InvalidOperationException($"The wallet of app '{AppId}' is still finishing free-credit draw '{pending}'; its expiry is tried again.");
         var left = _book.Available(WalletAccounts.Free);
         if (left <= 0m)
             return 0m;

@@ -45,8 +45,9 @@ public sealed partial class FreeCreditPoolGrain(
         // A retried draw answers the first one, even after expiry: the app then forfeits it with the rest.
         if (await _book.FindAsync(key) is { } earlier)
             return new FreeCreditDraw(-earlier.Sum(e => e.AmountUsd), pool.State.ExpiresAt!.Value);
-        await ExpireIfDueAsync();
-        if (pool.State.ExpiryDone || _book.Available(Account) <= 0m)
+        // Past the expiry nothing more is drawn. The expiry itself runs on the reminder tick (or RunDue), not here: it
+        // asks every drawing app's wallet to forfeit, and the wallet asking may be one of them, finishing its own draw.
+        if (pool.State.ExpiryDone || await WorkspaceNowAsync() >= pool.State.ExpiresAt || _book.Available(Account) <= 0m)
         {
             await RaiseIfUsedUpAsync(appId, 0m); // E1: completes a "used up" email a crash interrupted
             return new FreeCreditDraw(0m, pool.State.ExpiresAt!.Value);

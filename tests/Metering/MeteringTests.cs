@@ -1,5 +1,6 @@
 using Billing.Ledgers;
 using Billing.Metering;
+using Billing.Tests.Payments;
 using Billing.Usage;
 using Billing.Wallets;
 using Billing.Workspaces;
@@ -198,6 +199,51 @@ public sealed class MeteringTests(MeteringFixture cluster) : IClassFixture<Meter
         Assert.Equal(0m, appFree);
         Assert.Single(appEntries, e => e.Kind == LedgerEntryKind.Expiry);
         Assert.Equal(DenialReason.NoCredits, (await cluster.Meter(cluster.Message(app, "ivy-2"))).Reason);
+    }
+
+    [Fact]
+    public async Task A_draw_a_crash_interrupted_is_finished_and_forfeited_when_the_pool_expires_the_credits_C2_C5()
+    {
+        // Found by the simulator: a wallet that finished its interrupted draw inside its activation, woken by the pool's
+        // expiry, waited on the pool while the pool waited on the wallet, for ever. Here the pool made the draw and the
+        // wallet crashed before booking it: the expiry must complete, with the draw booked once and then forfeited.
+        var (workspace, app) = await cluster.NewAppAsync();
+        Assert.True((await cluster.Meter(cluster.Message(app, "kim"))).IsAllowed); // the wallet's first draw, $0.20 spent
+        var pool = cluster.Client.GetGrain<IFreeCreditPoolGrain>(workspace);
+        var walletId = cluster.Client.GetGrain<IAppWalletGrain>(app).GetGrainId();
+        await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var stored = await StoredStates.ReadAsync<AppWalletState>(cluster.Cluster, "app-wallet", walletId);
+        var drawId = $"{app}:{stored.Draws + 1}";
+        stored.PendingDrawId = drawId;
+        await StoredStates.WriteAsync(cluster.Cluster, "app-wallet", walletId, stored);
+        Assert.Equal(10m, (await pool.Draw(app, drawId, 10m)).AmountUsd); // the pool's half of the draw, its answer lost
+
+        cluster.Clock.Advance(TimeSpan.FromDays(91));
+        // The pool's expiry tick wakes the wallet. It may find the draw still being finished and leave the app for its
+        // next tick (each tick bounded: a deadlock fails here rather than hanging the suite).
+        FreeCreditStats? after = null;
+        for (var tick = 1; tick <= 20 && after is not { Expired: true }; tick++)
+        {
+            try
+            {
+                await pool.RunDue().WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+            }
+            catch (InvalidOperationException)
+            {
+                // "some apps could not forfeit yet": the wallet's draw was still in flight
+            }
+            after = await pool.GetStats();
+        }
+
+        Assert.NotNull(after);
+        Assert.True(after.Expired);
+        Assert.Equal((0m, 499.80m, 0.20m), (after.RemainingUsd, after.ForfeitedUsd, after.UsedUsd));
+        var (appFree, appEntries) = await cluster.LedgerOf(AppWalletGrain.BookId(app), WalletAccounts.Free);
+        Assert.Equal(0m, appFree);
+        Assert.Single(appEntries, e => e.IdempotencyKey == $"draw:{drawId}" && e.AmountUsd == 10m);
+        Assert.Single(appEntries, e => e.Kind == LedgerEntryKind.Expiry);
+        Assert.Null((await StoredStates.ReadAsync<AppWalletState>(cluster.Cluster, "app-wallet", walletId)).PendingDrawId);
+        await cluster.AssertWalletConsistent(app);
     }
 
     [Fact]

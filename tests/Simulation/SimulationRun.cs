@@ -288,7 +288,8 @@ public sealed class SimulationRun(SimulationCluster cluster, SimulationScenario 
         {
             try
             {
-                var result = await action();
+                // Bounded as the adapters' calls are: a request that never ends fails its attempt instead of the run.
+                var result = await action().WaitAsync(TimeSpan.FromSeconds(35), cancellationToken);
                 _ownerLog.Add($"{what}: {result}");
                 if (retryAgain)
                 {
