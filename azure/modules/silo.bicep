@@ -243,9 +243,13 @@ resource silo 'Microsoft.App/containerApps@2025-01-01' = {
               failureThreshold: 24
             }
             {
+              // Live while the process answers and its metering journal writes: a journal that stopped for good (fenced,
+              // or a write it could not settle) decides nothing until the silo restarts. A storage outage is not checked
+              // here, so it never restarts a silo.
               type: 'Liveness'
-              tcpSocket: {
-                port: siloPort
+              httpGet: {
+                path: '/health/live'
+                port: 8080
               }
               periodSeconds: 10
               failureThreshold: 3

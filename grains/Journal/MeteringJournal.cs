@@ -88,6 +88,16 @@ public sealed partial class MeteringJournal : IDisposable
     /// <summary>Batches written so far, one storage request each (what group commit saves is the ratio of entries to these).</summary>
     public long Commits { get; private set; }
 
+    /// <summary>Why the journal stopped writing (fenced, shut down, or a failure it could not settle); null while it writes.</summary>
+    public Exception? StoppedBy
+    {
+        get
+        {
+            lock (_gate)
+                return _stopped;
+        }
+    }
+
     /// <summary>
     /// Starts a new journal. Its id names one silo incarnation (e.g. the silo address and generation), so it never exists
     /// yet: finding it is a configuration error, and this refuses to write into another silo's journal.

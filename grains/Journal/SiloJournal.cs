@@ -76,6 +76,12 @@ public sealed partial class SiloJournal(
         }
     }
 
+    /// <summary>
+    /// Why this silo's journal stopped writing while the silo runs (null while it writes, or once the silo is stopping):
+    /// a journal never starts again in the same process, so every decision of this silo fails until it is restarted.
+    /// </summary>
+    public Exception? Failure => _stopping.IsCancellationRequested ? null : _journal?.StoppedBy;
+
     private string Prefix => $"{cluster.Value.ServiceId}|{cluster.Value.ClusterId}|";
 
     public string JournalIdOf(SiloAddress address) => Prefix + address.ToParsableString();

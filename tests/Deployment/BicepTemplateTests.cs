@@ -86,6 +86,18 @@ public sealed class BicepTemplateTests(BicepFixture bicep)
     }
 
     [Fact]
+    public void A_silo_is_restarted_when_its_health_endpoint_says_it_is_not_live()
+    {
+        // The silo's /health/live fails when its metering journal stopped for good; a TCP probe of the silo port would
+        // keep such a silo running while every decision routed to it fails.
+        var silo = ArmTemplate.App(bicep.Template, "silo");
+        var liveness = silo.Container["probes"]!.AsArray().Single(p => p!["type"]!.GetValue<string>() == "Liveness")!;
+
+        Assert.Equal("/health/live", liveness["httpGet"]?["path"]?.GetValue<string>());
+        Assert.Equal(silo.Ingress["targetPort"]!.GetValue<int>(), liveness["httpGet"]!["port"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void Secrets_reach_the_containers_only_from_key_vault_through_the_apps_identity()
     {
         foreach (var app in ArmTemplate.ContainerApps(bicep.Template))
