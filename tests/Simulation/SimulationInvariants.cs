@@ -33,6 +33,7 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
         await SettleAsync();
         foreach (var app in new[] { run.PaidAppId, run.FreeAppId })
             await Eventually($"wallet of {app}", () => WalletProblems(app));
+        await Eventually("free credits", FreeCreditProblems);
         await Eventually("decisions", DecisionProblems);
         await Eventually("payments and reloads", () => PaymentProblems(run.PaidAppId));
         await Eventually("subscriptions", () => SubscriptionProblems(run.PaidAppId));
@@ -75,6 +76,48 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
 
             foreach (var twice in entries.Where(e => e.IdempotencyKey is not null).GroupBy(e => (e.IdempotencyKey, e.Kind)).Where(g => g.Count() > 1))
                 problems.Add($"{appId} {account}: {twice.Count()} {twice.Key.Kind} lines under idempotency key {twice.Key.IdempotencyKey}");
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// C1, C5, C7: free credits are conserved between the workspace's pool and its apps. Every draw the pool made is booked
+    /// once, for the same amount, by the app that drew it (a draw a crash interrupted included), no app booked a draw the
+    /// pool did not make, and the pool's own ledger never runs below zero.
+    /// </summary>
+    private async Task<List<string>> FreeCreditProblems()
+    {
+        var problems = new List<string>();
+        var pool = Grains.GetGrain<IFreeCreditPoolGrain>(run.WorkspaceId);
+        var poolLines = new List<LedgerEntry>();
+        for (long after = 0; ;)
+        {
+            var page = await pool.GetLedger(after, 500);
+            poolLines.AddRange(page.Entries);
+            if (page.NextAfterSeq is not { } next)
+                break;
+            after = next;
+        }
+
+        var running = 0m;
+        foreach (var e in poolLines)
+        {
+            running += e.AmountUsd;
+            if (e.BalanceAfterUsd != running || running < 0m)
+                problems.Add($"pool of {run.WorkspaceId}: line {e.Seq} ({e.Kind} {e.AmountUsd}) says balance {e.BalanceAfterUsd}, running sum {running}");
+        }
+
+        foreach (var app in new[] { run.PaidAppId, run.FreeAppId })
+        {
+            var drawn = poolLines.Where(e => e.Kind == LedgerEntryKind.Lease && e.Reference == app)
+                .GroupBy(e => e.IdempotencyKey ?? "").ToDictionary(g => g.Key, g => -g.Sum(e => e.AmountUsd));
+            var booked = (await LedgerOf(Grains.GetGrain<IAppWalletGrain>(app), WalletAccounts.Free)).Where(e => e.Kind == LedgerEntryKind.Lease)
+                .GroupBy(e => e.IdempotencyKey ?? "").ToDictionary(g => g.Key, g => g.Sum(e => e.AmountUsd));
+            foreach (var (key, amount) in drawn.Where(d => booked.GetValueOrDefault(d.Key) != d.Value))
+                problems.Add($"{app}: the pool drew {amount} under {key}, the wallet booked {booked.GetValueOrDefault(key)}");
+            foreach (var key in booked.Keys.Except(drawn.Keys))
+                problems.Add($"{app}: the wallet booked {booked[key]} under {key}, which the pool never drew");
         }
 
         return problems;
