@@ -6,7 +6,8 @@ public static class SiloObservability
 {
     /// <summary>
     /// The service defaults (OpenTelemetry, the storage readiness check) and the silo's own checks: active in the cluster
-    /// (ready), and its metering journal writing (live and ready). The storage check takes the process's one <c>TableServiceClient</c> (registered with the grains).
+    /// (ready), and its metering journal writing (live and ready). The storage check takes the process's one
+    /// <c>TableServiceClient</c> (registered with the grains).
     /// </summary>
     public static WebApplicationBuilder AddBillingSiloObservability(this WebApplicationBuilder builder)
     {
