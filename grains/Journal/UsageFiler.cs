@@ -107,8 +107,15 @@ public sealed partial class UsageFiler(TableClient usage, BillingMetrics metrics
                     state.PartitionKey, state.Chunks + i + 1, [.. chunk.Select(c => c.Bytes)], chunk.Min(c => c.Record.At), chunk.Max(c => c.Record.At))));
             }
 
+            // The filer knows whether the watermark row exists (it loaded or wrote it), so it adds or replaces it rather
+            // than upserting: an upsert makes storage look the row up before writing it, and in Azurite that look-up scans
+            // the watermark rows of every partition (docs/benchmarks.md). Wrong knowledge fails the transaction (404 or
+            // 409), and the retry reloads the watermark.
             var position = slice[^1].Position;
-            actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(state.PartitionKey, WatermarkRowKey(journalId)) { ["Position"] = position }));
+            var watermarkRow = new TableEntity(state.PartitionKey, WatermarkRowKey(journalId)) { ["Position"] = position };
+            actions.Add(state.Watermarks.GetValueOrDefault(journalId) > 0
+                ? new(TableTransactionActionType.UpdateReplace, watermarkRow, ETag.All)
+                : new(TableTransactionActionType.Add, watermarkRow));
             var totalsRow = UsageTable.Totals(state.PartitionKey, totals, state.Chunks + chunks.Count, lastAt);
             actions.Add(state.TotalsETag is { } etag
                 ? new(TableTransactionActionType.UpdateReplace, totalsRow, etag)
