@@ -18,6 +18,9 @@ public static class BillingSiloExtensions
     /// <summary>How long a stopping silo may take to leave the cluster gracefully.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>How often the dashboard samples the silo's counters unless <c>Dashboard:CounterUpdateIntervalMs</c> says otherwise.</summary>
+    public const int DashboardCounterInterval = 10_000;
+
     /// <summary>
     /// Hosts the billing silo in this web application: Azure Table clustering, grain storage and reminders on the
     /// one configured storage account, and the Orleans dashboard. Settings are validated at start-up.
@@ -57,7 +60,14 @@ public static class BillingSiloExtensions
             // Orleans' defaults unless set (tests of real silo processes declare a killed silo dead within seconds).
             siloBuilder.Services.AddOptions<ClusterMembershipOptions>().Bind(builder.Configuration.GetSection("Orleans:Membership"));
             siloBuilder.AddBillingGrains();
-            siloBuilder.AddDashboard();
+            siloBuilder.AddDashboard(o =>
+            {
+                // The dashboard samples Orleans' gauges on every tick, and some of them count every activation of the
+                // silo (a walk over all of them): each second, that is a share of the silo's CPU which grows with the
+                // number of active end users (docs/benchmarks.md). Every 10 s unless set (Dashboard:CounterUpdateIntervalMs).
+                o.CounterUpdateIntervalMs = DashboardCounterInterval;
+                builder.Configuration.GetSection("Dashboard").Bind(o);
+            });
         });
         builder.AddBillingSiloObservability();
         return builder;
