@@ -148,9 +148,9 @@ public sealed partial class DeadSiloRecovery(
         if (!head.HasValue || head.Value is not { } row || row.GetBoolean(MeteringJournal.FiledProperty) == true)
             return;
         var next = await MeteringJournal.SealAsync(journals, journalId, recoveredBy, logger, cancellationToken);
-        var entries = new List<(long Position, ReadOnlyMemory<byte> Entry)>();
-        await foreach (var item in MeteringJournal.ReadAsync(journals, journalId, 0, cancellationToken))
-            entries.Add(item);
+        var entries = new List<JournalEntry>();
+        await foreach (var (position, bytes) in MeteringJournal.ReadAsync(journals, journalId, 0, cancellationToken))
+            entries.Add(new JournalEntry(position, bytes));
 
         // A usage log that was not told is on a silo that is dying too (recovery runs right after a death): its next
         // activation loads the partition, which holds these records now.

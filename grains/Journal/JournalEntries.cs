@@ -21,11 +21,14 @@ public static class JournalEntries
         {
             writer.Write(UsageKind);
             writer.Write(record.AppId);
-            writer.Write(UsageRecordCodec.Encode(record));
+            UsageRecordCodec.Write(writer, record);
         }
 
         return buffer.ToArray();
     }
+
+    /// <summary>What an entry encodes: a <see cref="UsageRecord"/>, a <see cref="JournaledPosting"/>, or null for another kind.</summary>
+    public static object? Read(ReadOnlyMemory<byte> entry) => (object?)ReadUsage(entry) ?? ReadLedger(entry);
 
     /// <summary>The usage record of an entry, or null for an entry of another kind.</summary>
     public static UsageRecord? ReadUsage(ReadOnlyMemory<byte> entry)
@@ -101,4 +104,14 @@ public static class JournalEntries
     }
 
     private static string? ReadOptional(BinaryReader reader) => reader.ReadBoolean() ? reader.ReadString() : null;
+}
+
+/// <summary>
+/// One journal entry at its position: its bytes, and the object they encode when the silo that appended it still holds
+/// it (its own journal), so that filing does not decode what it already has. Entries read back from storage (a dead
+/// silo's journal) carry only their bytes.
+/// </summary>
+public readonly record struct JournalEntry(long Position, ReadOnlyMemory<byte> Bytes, object? Decoded = null)
+{
+    public object? Content => Decoded ?? JournalEntries.Read(Bytes);
 }

@@ -13,16 +13,21 @@ public sealed class JournalFiling(
     UsageFiler usage, LedgerFiler ledgers, Func<List<(long Position, UsageRecord Record)>, CancellationToken, Task<List<(long Position, UsageRecord Record)>>> tellUsageLogs) : IDisposable
 {
     /// <summary>Files <paramref name="entries"/> and tells the usage logs; answers the usage records whose usage log was not told.</summary>
-    public async Task<List<(long Position, UsageRecord Record)>> FileAsync(string journalId, IReadOnlyList<(long Position, ReadOnlyMemory<byte> Entry)> entries, CancellationToken cancellationToken)
+    public async Task<List<(long Position, UsageRecord Record)>> FileAsync(string journalId, IReadOnlyList<JournalEntry> entries, CancellationToken cancellationToken)
     {
         var records = new List<(long Position, UsageRecord Record)>(entries.Count);
         var postings = new List<JournaledPosting>();
-        foreach (var (position, entry) in entries)
+        foreach (var entry in entries)
         {
-            if (JournalEntries.ReadUsage(entry) is { } record)
-                records.Add((position, record));
-            else if (JournalEntries.ReadLedger(entry) is { } posting)
-                postings.Add(posting);
+            switch (entry.Content)
+            {
+                case UsageRecord record:
+                    records.Add((entry.Position, record));
+                    break;
+                case JournaledPosting posting:
+                    postings.Add(posting);
+                    break;
+            }
         }
 
         await Task.WhenAll(ledgers.FileAsync(postings, cancellationToken), usage.FileAsync(journalId, records, cancellationToken));

@@ -77,10 +77,11 @@ public sealed partial class MeteringJournal : IDisposable
     public string JournalId { get; }
 
     /// <summary>
-    /// Told of every committed batch (its first position and entries, in order) before the batch's callers are
-    /// answered, one batch at a time: the silo's filer keeps the committed entries from here rather than reading them back.
+    /// Told of every committed batch (its first position and entries, in order, each with what its appender said it
+    /// encodes) before the batch's callers are answered, one batch at a time: the silo's filer keeps the committed
+    /// entries from here rather than reading them back, and files the objects themselves rather than decoding the bytes.
     /// </summary>
-    public Action<long, IReadOnlyList<ReadOnlyMemory<byte>>>? Committed { get; set; }
+    public Action<long, IReadOnlyList<(ReadOnlyMemory<byte> Bytes, object? Decoded)>>? Committed { get; set; }
 
     /// <summary>Entries appended so far (committed or not): the position the last of them has once committed.</summary>
     public long Appended { get; private set; }
@@ -121,12 +122,14 @@ public sealed partial class MeteringJournal : IDisposable
     /// Appends one entry; the task completes when the entry is durable and answers its position. A write that fails is
     /// settled from its row (committed with its reply lost, or written again), so storage faults delay callers but never
     /// fail them. Fails with <see cref="JournalSealedException"/> once another silo has sealed the journal.
+    /// <paramref name="decoded"/>, when given, is the immutable object the bytes encode: handed to <see cref="Committed"/>
+    /// with them, never stored.
     /// </summary>
-    public Task<long> AppendAsync(ReadOnlyMemory<byte> entry)
+    public Task<long> AppendAsync(ReadOnlyMemory<byte> entry, object? decoded = null)
     {
         if (entry.Length + sizeof(int) > MaxChunkBytes)
             throw new ArgumentException($"A journal entry is at most {MaxChunkBytes - sizeof(int)} bytes.", nameof(entry));
-        var pending = new Pending(entry);
+        var pending = new Pending(entry, decoded);
         bool start;
         lock (_gate)
         {
@@ -260,7 +263,7 @@ public sealed partial class MeteringJournal : IDisposable
     {
         _nextPosition = first + batch.Count;
         Commits++;
-        Committed?.Invoke(first, batch.ConvertAll(p => p.Entry));
+        Committed?.Invoke(first, batch.ConvertAll(p => (p.Entry, p.Decoded)));
         for (var i = 0; i < batch.Count; i++)
             batch[i].Completion.TrySetResult(first + i);
     }
@@ -488,9 +491,11 @@ public sealed partial class MeteringJournal : IDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Journal {JournalId}: a write of {Entries} entries failed and was not committed; writing it again (attempt {Attempt})")]
     private static partial void LogRetrying(ILogger logger, Exception exception, string journalId, int entries, int attempt);
 
-    private sealed class Pending(ReadOnlyMemory<byte> entry)
+    private sealed class Pending(ReadOnlyMemory<byte> entry, object? decoded)
     {
         public ReadOnlyMemory<byte> Entry { get; } = entry;
+
+        public object? Decoded { get; } = decoded;
 
         public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

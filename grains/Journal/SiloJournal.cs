@@ -38,7 +38,7 @@ public sealed partial class SiloJournal(
     private static readonly TimeSpan TellTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Lock _gate = new();
-    private readonly List<(long Position, ReadOnlyMemory<byte> Entry)> _committed = [];
+    private readonly List<JournalEntry> _committed = [];
     private readonly List<(long Position, TaskCompletionSource Filed)> _waiters = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
@@ -140,11 +140,11 @@ public sealed partial class SiloJournal(
 
     /// <summary>Makes <paramref name="record"/> durable in this silo's journal; the task answers its position once committed.</summary>
     public Task<long> AppendAsync(UsageRecord record) =>
-        (_journal ?? throw new InvalidOperationException("The silo journal is not started.")).AppendAsync(JournalEntries.Usage(record));
+        (_journal ?? throw new InvalidOperationException("The silo journal is not started.")).AppendAsync(JournalEntries.Usage(record), record);
 
     /// <summary>Makes a journaled ledger book's <paramref name="posting"/> durable in this silo's journal; answers its position once committed.</summary>
     public Task<long> AppendAsync(Billing.Ledgers.JournaledPosting posting) =>
-        (_journal ?? throw new InvalidOperationException("The silo journal is not started.")).AppendAsync(JournalEntries.Ledger(posting));
+        (_journal ?? throw new InvalidOperationException("The silo journal is not started.")).AppendAsync(JournalEntries.Ledger(posting), posting);
 
     /// <summary>
     /// The position the last entry appended so far will have once committed (entries are numbered in the order they were
@@ -172,14 +172,15 @@ public sealed partial class SiloJournal(
     /// </summary>
     public Task WhenRecoveredAsync() => _recovery.WhenRecoveredAsync(_stopping.Token);
 
-    private void OnCommitted(long first, IReadOnlyList<ReadOnlyMemory<byte>> entries)
+    private void OnCommitted(long first, IReadOnlyList<(ReadOnlyMemory<byte> Bytes, object? Decoded)> entries)
     {
         lock (_gate)
         {
             _committedThrough = first + entries.Count - 1;
-            // Kept as bytes: decoding belongs to the filing pass, not to the write loop every decision waits on.
+            // Kept with the records and postings themselves (immutable, and already in memory): the filing pass files
+            // them without decoding the bytes, which cost the silo more allocation per decision than the decision's own.
             for (var i = 0; i < entries.Count; i++)
-                _committed.Add((first + i, entries[i]));
+                _committed.Add(new JournalEntry(first + i, entries[i].Bytes, entries[i].Decoded));
             if (_waiters.Count > 0)
                 _wake.Release(); // someone waits for these to be filed: no need to wait for the next interval
         }
@@ -215,7 +216,7 @@ public sealed partial class SiloJournal(
     /// </summary>
     private async Task FilePendingAsync(CancellationToken cancellationToken)
     {
-        List<(long Position, ReadOnlyMemory<byte> Entry)> pass;
+        List<JournalEntry> pass;
         lock (_gate)
         {
             if (_committed.Count == 0)

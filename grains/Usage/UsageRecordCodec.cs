@@ -42,7 +42,8 @@ public static class UsageRecordCodec
             yield return Read(reader, appId);
     }
 
-    private static void Write(BinaryWriter writer, UsageRecord record)
+    /// <summary>Writes <paramref name="record"/> in this form (without its app id) where <paramref name="writer"/> stands.</summary>
+    public static void Write(BinaryWriter writer, UsageRecord record)
     {
         var amounts = record.ChargedUsd != 0m || record.PaidUsd != 0m || record.FreeUsd != 0m;
         var flags = (byte)((record.OpenedBillingSession ? OpenedFlag : 0) | (amounts ? AmountsFlag : 0) | (record.PlatformUserId is null ? 0 : PlatformUserFlag));
