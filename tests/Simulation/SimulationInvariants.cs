@@ -63,16 +63,13 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
                 problems.Add($"{appId} {account}: balance {reported} but its ledger sums to {sum}");
             if (reported < 0m)
                 problems.Add($"{appId} {account}: balance {reported} is negative");
-            var running = 0m;
             for (var i = 0; i < entries.Count; i++)
             {
-                var e = entries[i];
-                running += e.AmountUsd;
-                if (e.Seq != i + 1)
-                    problems.Add($"{appId} {account}: line {i + 1} has seq {e.Seq}");
-                if (e.BalanceAfterUsd != running || e.BalanceAfterUsd < 0m)
-                    problems.Add($"{appId} {account}: line {e.Seq} ({e.Kind} {e.AmountUsd}) says balance {e.BalanceAfterUsd}, running sum {running}");
+                if (entries[i].Seq != i + 1)
+                    problems.Add($"{appId} {account}: line {i + 1} has seq {entries[i].Seq}");
             }
+
+            problems.AddRange(RunningBalanceProblems($"{appId} {account}", entries));
 
             foreach (var twice in entries.Where(e => e.IdempotencyKey is not null).GroupBy(e => (e.IdempotencyKey, e.Kind)).Where(g => g.Count() > 1))
                 problems.Add($"{appId} {account}: {twice.Count()} {twice.Key.Kind} lines under idempotency key {twice.Key.IdempotencyKey}");
@@ -90,23 +87,8 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
     {
         var problems = new List<string>();
         var pool = Grains.GetGrain<IFreeCreditPoolGrain>(run.WorkspaceId);
-        var poolLines = new List<LedgerEntry>();
-        for (long after = 0; ;)
-        {
-            var page = await pool.GetLedger(after, 500);
-            poolLines.AddRange(page.Entries);
-            if (page.NextAfterSeq is not { } next)
-                break;
-            after = next;
-        }
-
-        var running = 0m;
-        foreach (var e in poolLines)
-        {
-            running += e.AmountUsd;
-            if (e.BalanceAfterUsd != running || running < 0m)
-                problems.Add($"pool of {run.WorkspaceId}: line {e.Seq} ({e.Kind} {e.AmountUsd}) says balance {e.BalanceAfterUsd}, running sum {running}");
-        }
+        var poolLines = await AllLines(after => pool.GetLedger(after, 500));
+        problems.AddRange(RunningBalanceProblems($"pool of {run.WorkspaceId}", poolLines));
 
         foreach (var app in new[] { run.PaidAppId, run.FreeAppId })
         {
@@ -320,17 +302,33 @@ public sealed class SimulationInvariants(SimulationCluster cluster, SimulationRu
         return charges;
     }
 
-    private static async Task<List<LedgerEntry>> LedgerOf(IAppWalletGrain wallet, string account)
+    private static Task<List<LedgerEntry>> LedgerOf(IAppWalletGrain wallet, string account) =>
+        AllLines(after => wallet.GetLedger(account, after, 500));
+
+    /// <summary>Every line of a ledger, page after page.</summary>
+    private static async Task<List<LedgerEntry>> AllLines(Func<long, Task<LedgerPage>> page)
     {
         var entries = new List<LedgerEntry>();
         long after = 0;
         while (true)
         {
-            var page = await wallet.GetLedger(account, after, 500);
-            entries.AddRange(page.Entries);
-            if (page.NextAfterSeq is not { } next)
+            var next = await page(after);
+            entries.AddRange(next.Entries);
+            if (next.NextAfterSeq is not { } nextAfter)
                 return entries;
-            after = next;
+            after = nextAfter;
+        }
+    }
+
+    /// <summary>C6, C7: each line's balance is the running sum of the ledger's amounts through it, and never negative.</summary>
+    private static IEnumerable<string> RunningBalanceProblems(string ledger, IEnumerable<LedgerEntry> lines)
+    {
+        var running = 0m;
+        foreach (var e in lines)
+        {
+            running += e.AmountUsd;
+            if (e.BalanceAfterUsd != running || e.BalanceAfterUsd < 0m)
+                yield return $"{ledger}: line {e.Seq} ({e.Kind} {e.AmountUsd}) says balance {e.BalanceAfterUsd}, running sum {running}";
         }
     }
 
